@@ -1,0 +1,254 @@
+"""Settings from `FISSION_*` environment variables and an optional `fission.toml`.
+
+Platform keys are flat (`FISSION_WECOM_CORP_ID`) because deployment scripts rely on those exact
+names; in the TOML file the same keys sit in sections (`[wecom] corp_id = "…"`), which the
+TOML source flattens. Rule thresholds are nested models (`[lifecycle]`, or
+`FISSION_LIFECYCLE__CHURNED_AFTER_DAYS`).
+
+Settings are built by `load_settings()` — never at import time — so tests and the CLI decide
+where they come from.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from config.rules import GradingRules, LifecycleRules
+
+PLATFORM_SECTIONS = ("wecom", "wechat", "feishu")
+DEFAULT_CONFIG_FILE = "fission.toml"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message is meant for an operator."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads `fission.toml`, flattening the platform sections into `wecom_corp_id` style keys."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path is None:
+            return
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"配置文件不存在 / config file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"配置文件格式错误 / invalid TOML in {path}: {exc}") from exc
+        for key, value in raw.items():
+            if key in PLATFORM_SECTIONS and isinstance(value, dict):
+                for sub, subvalue in value.items():
+                    self._data[f"{key}_{sub}"] = subvalue
+            else:
+                self._data[key] = value
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FISSION_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./fission.db"
+    timezone: str = "Asia/Shanghai"
+    locale: str = Field("zh-CN", pattern="^(zh-CN|en)$")
+    public_base_url: str = "http://127.0.0.1:8080"
+    api_token: SecretStr | None = None
+    mask_names: bool = True
+
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
+    wechat_app_id: str | None = None
+    wechat_secret: SecretStr | None = None
+    wechat_token: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+
+    feishu_app_id: str | None = None
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
+    feishu_encrypt_key: SecretStr | None = None
+    feishu_api_base: str = "https://open.feishu.cn"
+
+    lifecycle: LifecycleRules = Field(default_factory=LifecycleRules)
+    grading: GradingRules = Field(default_factory=GradingRules)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @field_validator("public_base_url", "wecom_api_base", "wechat_api_base", "feishu_api_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def wecom(self) -> WeComCredentials | None:
+        if not (self.wecom_corp_id and self.wecom_secret):
+            return None
+        return WeComCredentials(
+            corp_id=self.wecom_corp_id,
+            agent_id=self.wecom_agent_id,
+            secret=self.wecom_secret.get_secret_value(),
+            token=_secret(self.wecom_token),
+            aes_key=_secret(self.wecom_aes_key),
+            api_base=self.wecom_api_base,
+        )
+
+    @property
+    def wechat(self) -> WeChatCredentials | None:
+        if not (self.wechat_app_id and self.wechat_secret):
+            return None
+        return WeChatCredentials(
+            app_id=self.wechat_app_id,
+            secret=self.wechat_secret.get_secret_value(),
+            token=_secret(self.wechat_token),
+            aes_key=_secret(self.wechat_aes_key),
+            api_base=self.wechat_api_base,
+        )
+
+    @property
+    def feishu(self) -> FeishuCredentials | None:
+        if not (self.feishu_app_id and self.feishu_app_secret):
+            return None
+        return FeishuCredentials(
+            app_id=self.feishu_app_id,
+            app_secret=self.feishu_app_secret.get_secret_value(),
+            verification_token=_secret(self.feishu_verification_token),
+            encrypt_key=_secret(self.feishu_encrypt_key),
+            api_base=self.feishu_api_base,
+        )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments > environment > fission.toml > defaults.
+        return (init_settings, env_settings, _TomlSource(settings_cls, _CONFIG_PATH.get()))
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+@dataclass(frozen=True)
+class WeComCredentials:
+    corp_id: str
+    agent_id: int | None
+    secret: str = field(repr=False)
+    token: str | None = field(repr=False)
+    aes_key: str | None = field(repr=False)
+    api_base: str
+
+
+@dataclass(frozen=True)
+class WeChatCredentials:
+    app_id: str
+    secret: str = field(repr=False)
+    token: str | None = field(repr=False)
+    aes_key: str | None = field(repr=False)
+    api_base: str
+
+
+@dataclass(frozen=True)
+class FeishuCredentials:
+    app_id: str
+    app_secret: str = field(repr=False)
+    verification_token: str | None = field(repr=False)
+    encrypt_key: str | None = field(repr=False)
+    api_base: str
+
+
+class _PathHolder:
+    """Carries the chosen config path into `settings_customise_sources` (a classmethod)."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def get(self) -> Path | None:
+        return self._path
+
+    def set(self, path: Path | None) -> None:
+        self._path = path
+
+
+_CONFIG_PATH = _PathHolder()
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """`--config` wins, then `FISSION_CONFIG`, then `./fission.toml` if it exists."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("FISSION_CONFIG")
+    if from_env:
+        return Path(from_env)
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build validated settings or raise `ConfigError` with a message naming each bad key."""
+    _CONFIG_PATH.set(resolve_config_path(config_file))
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"]) or "settings"
+            lines.append(f"  {where}: {err['msg']}")
+        raise ConfigError("配置无效 / invalid configuration:\n" + "\n".join(lines)) from exc
+    finally:
+        _CONFIG_PATH.set(None)

@@ -1,0 +1,1 @@
+"""Platform-neutral inbound handling: chat commands and webhooks mapped to domain calls."""

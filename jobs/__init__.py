@@ -1,0 +1,1 @@
+"""Scheduled jobs (lifecycle re-classification, campaigns, settlement) and the delivery worker."""

@@ -1,0 +1,23 @@
+"""Tables and domain services. No network and no aiohttp in this package."""
+
+from models.activity import ActivityEvent, Order
+from models.base import Base
+from models.customer import Customer, CustomerIdentity, CustomerTag
+from models.staff import FollowUp, Staff, StaffIdentity
+from models.stages import CustomerGrade, LifecycleRun, StageAssignment, StageTransition
+
+__all__ = [
+    "ActivityEvent",
+    "Base",
+    "Customer",
+    "CustomerGrade",
+    "CustomerIdentity",
+    "CustomerTag",
+    "FollowUp",
+    "LifecycleRun",
+    "Order",
+    "Staff",
+    "StaffIdentity",
+    "StageAssignment",
+    "StageTransition",
+]

@@ -1,0 +1,94 @@
+"""Stored results of the lifecycle and grading runs: current stage, history, grade, run log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId, utcnow
+
+STAGES = ("prospect", "new", "growing", "mature", "declining", "churned")
+GRADES = ("A", "B", "C")
+_STAGE_CHECK = "stage IN ('prospect', 'new', 'growing', 'mature', 'declining', 'churned')"
+
+
+class StageAssignment(Base):
+    """A customer's current stage, the date it began, and the rule and metrics that put them
+    there — the receipt a staff member sees when they ask "why"."""
+
+    __tablename__ = "stage_assignments"
+    __table_args__ = (
+        CheckConstraint(_STAGE_CHECK, name="stage"),
+        Index("ix_stage_assignments_stage", "stage"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(10))
+    since: Mapped[date] = mapped_column(Date)
+    as_of: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(40))
+    metrics: Mapped[dict[str, Any]]
+    qualified: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StageTransition(Base):
+    """Append-only history: a row only when the stage changed."""
+
+    __tablename__ = "stage_transitions"
+    __table_args__ = (
+        CheckConstraint(
+            "to_stage IN ('prospect', 'new', 'growing', 'mature', 'declining', 'churned')",
+            name="to_stage",
+        ),
+        Index("ix_stage_transitions_customer_as_of", "customer_id", "as_of"),
+        Index("ix_stage_transitions_as_of", "as_of"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    from_stage: Mapped[str | None] = mapped_column(String(10))
+    to_stage: Mapped[str] = mapped_column(String(10))
+    as_of: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerGrade(Base):
+    """Current A/B/C grade with the metrics behind it. Customers without orders have no row."""
+
+    __tablename__ = "customer_grades"
+    __table_args__ = (
+        CheckConstraint("grade IN ('A', 'B', 'C')", name="grade"),
+        Index("ix_customer_grades_grade", "grade"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    grade: Mapped[str] = mapped_column(String(1))
+    score: Mapped[float] = mapped_column(Float)
+    orders_365d: Mapped[int] = mapped_column(Integer)
+    aov_fen: Mapped[int] = mapped_column(BigInteger)
+    ltv_fen: Mapped[int] = mapped_column(BigInteger)
+    as_of: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LifecycleRun(Base):
+    """One classification run: what it counted and how long it took."""
+
+    __tablename__ = "lifecycle_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]]
+    grades: Mapped[dict[str, Any]]
+    transitions: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,127 @@
+"""Test databases: every test that asks for `db` runs once on SQLite and once on PostgreSQL.
+
+Each test run migrates one template per backend; every test then gets its own copy (a file copy
+on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL), so tests never see each other's rows and
+the code under test may commit freely. With CI=true an unreachable PostgreSQL fails the run
+instead of skipping its half.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from models.db import Database
+from models.migrate import upgrade
+
+PG_DSN = os.environ.get("FISSION_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _pg_url(dbname: str) -> str:
+    base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{dbname}"
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_DSN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+class _Templates:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.sqlite_template: Path | None = None
+        self.pg_template: str | None = None
+        self.pg_error: str | None = None
+        self.pg_databases: list[str] = []
+        self.counter = 0
+
+    def sqlite(self) -> Path:
+        if self.sqlite_template is None:
+            path = self.tmp / "template.db"
+
+            async def build() -> None:
+                db = Database.from_url(f"sqlite+aiosqlite:///{path}")
+                await upgrade(db)
+                async with db.engine.begin() as conn:
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                await db.dispose()
+
+            asyncio.run(build())
+            self.sqlite_template = path
+        return self.sqlite_template
+
+    def postgres(self) -> str:
+        if self.pg_template is None and self.pg_error is None:
+            name = f"fission_tpl_{RUN_ID}"
+
+            async def build() -> None:
+                await _pg_admin(f'CREATE DATABASE "{name}"')
+                db = Database.from_url(_pg_url(name))
+                await upgrade(db)
+                await db.dispose()
+
+            try:
+                asyncio.run(build())
+                self.pg_template = name
+                self.pg_databases.append(name)
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                self.pg_error = f"PostgreSQL unreachable at {PG_DSN}: {exc!r}"
+        if self.pg_template is None:
+            assert self.pg_error is not None
+            if IN_CI:
+                pytest.fail(self.pg_error + " (CI=true: PostgreSQL is required)")
+            pytest.skip(self.pg_error)
+        return self.pg_template
+
+    def drop_all(self) -> None:
+        async def drop() -> None:
+            for name in reversed(self.pg_databases):
+                await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        if self.pg_databases:
+            asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Templates]:
+    templates = _Templates(tmp_path_factory.mktemp("db"))
+    yield templates
+    templates.drop_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, _templates: _Templates, tmp_path: Path) -> Iterator[str]:
+    """A URL of a fresh, migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "fission.db"
+        shutil.copyfile(_templates.sqlite(), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = _templates.postgres()
+    _templates.counter += 1
+    name = f"fission_t_{RUN_ID}_{_templates.counter}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database.from_url(db_url)
+    yield database
+    await database.dispose()
