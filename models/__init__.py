@@ -3,6 +3,7 @@
 from models.activity import ActivityEvent, Order
 from models.base import Base
 from models.customer import Customer, CustomerIdentity, CustomerTag
+from models.referral.tables import Invitation, ReferralClick, ReferralCode, ReferralProgram
 from models.staff import FollowUp, Staff, StaffIdentity
 from models.stages import CustomerGrade, LifecycleRun, StageAssignment, StageTransition
 
@@ -14,8 +15,12 @@ __all__ = [
     "CustomerIdentity",
     "CustomerTag",
     "FollowUp",
+    "Invitation",
     "LifecycleRun",
     "Order",
+    "ReferralClick",
+    "ReferralCode",
+    "ReferralProgram",
     "Staff",
     "StaffIdentity",
     "StageAssignment",

@@ -1,0 +1,1 @@
+"""The referral engine: programs, personal codes, attribution, rewards."""
