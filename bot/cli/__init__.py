@@ -6,6 +6,7 @@ import click
 
 from bot.cli.common import CliState
 from bot.cli.db import db_group
+from bot.cli.serve import serve_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +25,4 @@ def main(ctx: click.Context, config_file: str | None) -> None:
 
 
 main.add_command(db_group)
+main.add_command(serve_cmd)

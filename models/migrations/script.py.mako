@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
+
 import models.base
 
 revision: str = ${repr(up_revision)}

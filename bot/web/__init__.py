@@ -1,0 +1,1 @@
+"""The aiohttp side: the only package that imports aiohttp's server."""
