@@ -1,0 +1,141 @@
+"""`fission import customers|orders|events FILE.csv`: the CLI face of `models.importing`.
+
+Prints each rejected row (the first few; all of them are in the rejects file) on stderr and the
+summary `imported N, updated M, rejected K` as the last line on stdout. Exit status: 0 all
+rows taken, 3 some rows rejected, 2 the file is unusable, 1 the database refused the import
+(then nothing from the file was stored).
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, get_settings, open_database, run
+from config import Settings
+from models.importing import ImportResult, UnusableInput, import_csv
+
+SHOWN_REJECTS = 20
+
+
+@click.group("import")
+def import_group() -> None:
+    """导入 CSV / import customers, orders or activity events from CSV."""
+
+
+def _import_command(kind: str, help_text: str) -> click.Command:
+    @click.command(kind, help=help_text)
+    @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
+    @click.option(
+        "--encoding",
+        type=click.Choice(["auto", "utf-8", "gbk"], case_sensitive=False),
+        default="auto",
+        show_default=True,
+        help="File encoding; auto: BOM → UTF-8, valid UTF-8, else GBK/GB18030.",
+    )
+    def command(file: Path, encoding: str) -> None:
+        settings = get_settings()
+        en = settings.locale == "en"
+        try:
+            result = run(_import, settings, kind, file, encoding.lower())
+        except UnusableInput as problem:
+            click.echo(_error(problem.render(settings.locale), en), err=True)
+            sys.exit(EXIT_USAGE)
+        except SQLAlchemyError as exc:
+            orig = getattr(exc, "orig", None)  # the driver's own message, without the SQL
+            reason = str(orig if orig is not None else exc)
+            message = (
+                f"import failed, nothing from {file} was stored: {reason}"
+                if en
+                else f"导入失败，{file} 中的数据一行都没有写入：{reason}"
+            )
+            raise click.ClickException(message) from exc
+        _report(result, en)
+        sys.exit(EXIT_PARTIAL if result.rejected else EXIT_OK)
+
+    return command
+
+
+async def _import(settings: Settings, kind: str, path: Path, encoding: str) -> ImportResult:
+    async with open_database(settings) as db:
+        with _progress_bar(path, settings.locale == "en") as bar:
+            return await import_csv(
+                db,
+                kind,
+                path,
+                encoding=encoding,
+                tz=settings.tz,
+                locale=settings.locale,
+                progress=bar.update if bar is not None else None,
+            )
+
+
+def _progress_bar(path: Path, en: bool) -> AbstractContextManager[Any]:
+    """A bar over the file's bytes, only for a person watching a terminal."""
+    if not sys.stderr.isatty() or not path.is_file():
+        return nullcontext(None)
+    return click.progressbar(
+        length=path.stat().st_size,
+        label="importing" if en else "导入中",
+        file=sys.stderr,
+    )
+
+
+def _error(message: str, en: bool) -> str:
+    return f"error: {message}" if en else f"错误：{message}"
+
+
+def _report(result: ImportResult, en: bool) -> None:
+    for row in result.rejects[:SHOWN_REJECTS]:
+        line = f"line {row.line}: {row.reason}" if en else f"第 {row.line} 行：{row.reason}"
+        click.echo(line, err=True)
+    if result.rejects_path is not None:
+        more = result.rejected - SHOWN_REJECTS
+        if en:
+            tail = f" ({more} more)" if more > 0 else ""
+            click.echo(f"rejected rows{tail} written to {result.rejects_path}", err=True)
+        else:
+            tail = f"（另有 {more} 行未显示）" if more > 0 else ""
+            click.echo(f"被拒绝的行{tail}已写入 {result.rejects_path}", err=True)
+    if result.bare_customers:
+        click.echo(
+            f"created {result.bare_customers} customers known only by their number"
+            if en
+            else f"新建了 {result.bare_customers} 个只有客户编号的客户记录（待补充资料）",
+            err=True,
+        )
+    click.echo(f"imported {result.imported}, updated {result.updated}, rejected {result.rejected}")
+
+
+import_group.add_command(
+    _import_command(
+        "customers",
+        "导入客户 / import customers.\n\n"
+        "Columns: external_id,name,phone,region,industry,created_at[,status] "
+        "(status: open|closed).",
+    )
+)
+import_group.add_command(
+    _import_command(
+        "orders",
+        "导入订单 / import orders.\n\n"
+        "Columns: order_no,customer_external_id,amount,paid_at[,status] "
+        "(amount in yuan, up to 2 decimals; status: paid|refunded). "
+        "Unknown customers are created with only their number.",
+    )
+)
+import_group.add_command(
+    _import_command(
+        "events",
+        "导入行为事件 / import activity events.\n\n"
+        "Columns: customer_external_id,kind,occurred_at[,detail] "
+        "(kind: view|feature_use|support_contact|campaign_join|lead_form; "
+        "feature_use needs the feature name in detail). "
+        "Unknown customers are created with only their number (prospects).",
+    )
+)

@@ -1,0 +1,231 @@
+"""What each import kind's file looks like and how one row becomes one staged record.
+
+A row parser gets the cells in canonical column order (stripped; '' for an absent optional
+column) and returns `(key, shown_key, record)`: the key finds duplicates within the file, the
+record is the tuple staged for the set-based merge (see `staging.py` for the column order).
+An empty optional status becomes None, meaning "keep what is stored" on an update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from models.importing.messages import RowError
+from models.importing.values import (
+    DateParser,
+    normalize_phone,
+    parse_amount_fen,
+    parse_choice,
+    parse_key,
+    parse_text,
+)
+
+ParsedRow = tuple[Hashable, str, tuple[Any, ...]]
+RowParser = Callable[[Sequence[str]], ParsedRow]
+
+CUSTOMER_STATUS = {
+    "open": "open",
+    "正常": "open",
+    "有效": "open",
+    "合作中": "open",
+    "closed": "closed",
+    "注销": "closed",
+    "已注销": "closed",
+    "关闭": "closed",
+    "已关闭": "closed",
+    "取消合作": "closed",
+}
+ORDER_STATUS = {
+    "paid": "paid",
+    "已支付": "paid",
+    "已付款": "paid",
+    "支付成功": "paid",
+    "refunded": "refunded",
+    "已退款": "refunded",
+    "退款": "refunded",
+}
+EVENT_KIND = {
+    "view": "view",
+    "浏览": "view",
+    "查看": "view",
+    "feature_use": "feature_use",
+    "功能使用": "feature_use",
+    "support_contact": "support_contact",
+    "客服咨询": "support_contact",
+    "联系客服": "support_contact",
+    "campaign_join": "campaign_join",
+    "参加活动": "campaign_join",
+    "参与活动": "campaign_join",
+    "lead_form": "lead_form",
+    "留资": "lead_form",
+    "提交表单": "lead_form",
+}
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    name: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    key_field: str
+    make_parser: Callable[[tzinfo], RowParser]
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+def _status(raw: str, choices: dict[str, str], shown: str) -> str | None:
+    return parse_choice(raw, "status", choices, shown) if raw else None
+
+
+def _customers_parser(tz: tzinfo) -> RowParser:
+    parse_date = DateParser(tz)
+
+    def parse(cells: Sequence[str]) -> ParsedRow:
+        external_id, name, phone, region, industry, created_at, status = cells
+        key = parse_key(external_id, "external_id")
+        if not name:
+            raise RowError("missing_value", field="name")
+        if not created_at:
+            raise RowError("missing_value", field="created_at")
+        record = (
+            key,
+            parse_text(name, "name", 100),
+            normalize_phone(phone) if phone else None,
+            parse_text(region, "region", 50),
+            parse_text(industry, "industry", 50),
+            parse_date(created_at, "created_at"),
+            _status(status, CUSTOMER_STATUS, "open, closed"),
+        )
+        return key, key, record
+
+    return parse
+
+
+def _orders_parser(tz: tzinfo) -> RowParser:
+    parse_date = DateParser(tz)
+
+    def parse(cells: Sequence[str]) -> ParsedRow:
+        order_no, customer, amount, paid_at, status = cells
+        key = parse_key(order_no, "order_no")
+        customer_key = parse_key(customer, "customer_external_id")
+        if not amount:
+            raise RowError("missing_value", field="amount")
+        if not paid_at:
+            raise RowError("missing_value", field="paid_at")
+        record = (
+            key,
+            customer_key,
+            parse_amount_fen(amount),
+            parse_date(paid_at, "paid_at"),
+            _status(status, ORDER_STATUS, "paid, refunded"),
+        )
+        return key, key, record
+
+    return parse
+
+
+def _events_parser(tz: tzinfo) -> RowParser:
+    parse_date = DateParser(tz)
+
+    def parse(cells: Sequence[str]) -> ParsedRow:
+        customer, kind, occurred_at, detail = cells
+        customer_key = parse_key(customer, "customer_external_id")
+        if not kind:
+            raise RowError("missing_value", field="kind")
+        code = parse_choice(
+            kind, "kind", EVENT_KIND, "view, feature_use, support_contact, campaign_join, lead_form"
+        )
+        if not occurred_at:
+            raise RowError("missing_value", field="occurred_at")
+        moment = parse_date(occurred_at, "occurred_at")
+        if code == "feature_use" and not detail:
+            raise RowError("detail_required")
+        text = parse_text(detail, "detail", 200) or ""
+        record = (customer_key, code, moment, text)
+        shown = f"{customer_key} / {code} / {occurred_at}" + (f" / {text}" if text else "")
+        return record, shown, record
+
+    return parse
+
+
+CUSTOMERS = ImportKind(
+    name="customers",
+    columns=("external_id", "name", "phone", "region", "industry", "created_at", "status"),
+    required=("external_id", "name", "phone", "region", "industry", "created_at"),
+    key_field="external_id",
+    make_parser=_customers_parser,
+    aliases={
+        "客户编号": "external_id",
+        "客户id": "external_id",
+        "客户号": "external_id",
+        "编号": "external_id",
+        "姓名": "name",
+        "客户姓名": "name",
+        "客户名称": "name",
+        "名称": "name",
+        "手机号": "phone",
+        "手机号码": "phone",
+        "手机": "phone",
+        "电话": "phone",
+        "联系电话": "phone",
+        "地区": "region",
+        "区域": "region",
+        "城市": "region",
+        "行业": "industry",
+        "创建时间": "created_at",
+        "创建日期": "created_at",
+        "注册时间": "created_at",
+        "状态": "status",
+        "客户状态": "status",
+    },
+)
+
+ORDERS = ImportKind(
+    name="orders",
+    columns=("order_no", "customer_external_id", "amount", "paid_at", "status"),
+    required=("order_no", "customer_external_id", "amount", "paid_at"),
+    key_field="order_no",
+    make_parser=_orders_parser,
+    aliases={
+        "订单号": "order_no",
+        "订单编号": "order_no",
+        "客户编号": "customer_external_id",
+        "客户id": "customer_external_id",
+        "客户号": "customer_external_id",
+        "external_id": "customer_external_id",
+        "金额": "amount",
+        "订单金额": "amount",
+        "支付金额": "amount",
+        "金额(元)": "amount",
+        "金额（元）": "amount",
+        "支付时间": "paid_at",
+        "付款时间": "paid_at",
+        "状态": "status",
+        "订单状态": "status",
+    },
+)
+
+EVENTS = ImportKind(
+    name="events",
+    columns=("customer_external_id", "kind", "occurred_at", "detail"),
+    required=("customer_external_id", "kind", "occurred_at"),
+    key_field="event_key",
+    make_parser=_events_parser,
+    aliases={
+        "客户编号": "customer_external_id",
+        "客户id": "customer_external_id",
+        "客户号": "customer_external_id",
+        "external_id": "customer_external_id",
+        "类型": "kind",
+        "事件类型": "kind",
+        "发生时间": "occurred_at",
+        "时间": "occurred_at",
+        "详情": "detail",
+        "说明": "detail",
+        "功能": "detail",
+    },
+)
+
+IMPORT_KINDS: dict[str, ImportKind] = {kind.name: kind for kind in (CUSTOMERS, ORDERS, EVENTS)}
