@@ -1,0 +1,158 @@
+"""`fission lifecycle run`: classify and grade every customer as of a date, print the counts."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import date
+
+import click
+
+from bot.cli.common import get_settings, open_database, run
+from config import Settings
+from models.clock import today
+from models.lifecycle import LifecycleSummary, run_lifecycle
+from models.stages import GRADES, STAGES
+
+STAGE_LABELS = {
+    "zh-CN": {
+        "prospect": "潜在客户",
+        "new": "新客户",
+        "growing": "成长客户",
+        "mature": "成熟客户",
+        "declining": "衰退客户",
+        "churned": "流失客户",
+    },
+    "en": {
+        "prospect": "Prospect",
+        "new": "New",
+        "growing": "Growing",
+        "mature": "Mature",
+        "declining": "Declining",
+        "churned": "Churned",
+    },
+}
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TEXT = {
+    "zh-CN": {
+        "title": "客户生命周期（截至 {as_of}）",
+        "stage": "阶段",
+        "customers": "客户数",
+        "total": "合计",
+        "grades": "客户分级",
+        "transitions": "本次阶段变化：{n} 位客户",
+    },
+    "en": {
+        "title": "Customer lifecycle as of {as_of}",
+        "stage": "Stage",
+        "customers": "Customers",
+        "total": "Total",
+        "grades": "Grades",
+        "transitions": "Stage changes in this run: {n}",
+    },
+}
+
+
+def _lang(locale: str) -> str:
+    return "en" if locale.lower().startswith("en") else "zh-CN"
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def format_summary_table(summary: LifecycleSummary, locale: str) -> str:
+    """Counts per stage (Chinese names unless `locale` is English), total, grades, changes."""
+    lang = _lang(locale)
+    text, labels = _TEXT[lang], STAGE_LABELS[lang]
+    rows = [(labels[stage], str(summary.counts.get(stage, 0))) for stage in STAGES]
+    total = (text["total"], str(sum(summary.counts.get(stage, 0) for stage in STAGES)))
+    header = (text["stage"], text["customers"])
+    left = max(_width(label) for label, _ in [header, *rows, total]) + 2
+    right = max(len(n) for _, n in [*rows, total])
+    right = max(right, _width(header[1]))
+
+    def line(label: str, number: str) -> str:
+        return _pad(label, left) + " " * (right - _width(number)) + number
+
+    rule = "-" * (left + right)
+    grades = "  ".join(f"{letter} {summary.grades.get(letter, 0)}" for letter in GRADES)
+    return "\n".join(
+        [
+            text["title"].format(as_of=summary.as_of.isoformat()),
+            line(*header),
+            rule,
+            *(line(label, number) for label, number in rows),
+            rule,
+            line(*total),
+            "",
+            f"{text['grades']}: {grades}",
+            text["transitions"].format(n=summary.transitions),
+        ]
+    )
+
+
+def summary_json(summary: LifecycleSummary) -> str:
+    return json.dumps(
+        {
+            "as_of": summary.as_of.isoformat(),
+            "counts": {stage: summary.counts.get(stage, 0) for stage in STAGES},
+            "grades": {letter: summary.grades.get(letter, 0) for letter in GRADES},
+            "transitions": summary.transitions,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _parse_as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if _ISO_DAY.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise click.BadParameter(
+        f"“{value}” 不是有效日期，请写成 YYYY-MM-DD，例如 2024-06-30 "
+        "(not a valid date: use YYYY-MM-DD, e.g. 2024-06-30)"
+    )
+
+
+@click.group("lifecycle")
+def lifecycle_group() -> None:
+    """客户生命周期与分级 / lifecycle stages and grades."""
+
+
+@lifecycle_group.command("run")
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_parse_as_of,
+    metavar="YYYY-MM-DD",
+    help="Reference date in the configured time zone (default: today there).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run_cmd(as_of: date | None, as_json: bool) -> None:
+    """Classify every customer's stage and grade as of a date; print the counts."""
+    settings = get_settings()
+    day = as_of or today(settings.tz)
+    summary = run(_run, settings, day)
+    click.echo(summary_json(summary) if as_json else format_summary_table(summary, settings.locale))
+
+
+async def _run(settings: Settings, as_of: date) -> LifecycleSummary:
+    async with open_database(settings) as db:
+        return await run_lifecycle(
+            db,
+            as_of=as_of,
+            tz=settings.tz,
+            rules=settings.lifecycle,
+            grading=settings.grading,
+        )

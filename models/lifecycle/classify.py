@@ -1,0 +1,298 @@
+"""The stage rules of DESIGN.md §2.1 as one CASE over per-customer metrics, first match wins.
+
+One statement writes every customer's verdict into the `lc_results` scratch table: the rule
+that fired (a short stable id), the stage it implies, the numbers behind it as JSON (the
+"receipt" a staff member reads when asking why), and what was stored before (previous stage
+and since-date), so the history and the writes that follow are plain set operations.
+
+Rule ids: churned.closed, churned.inactive, prospect.qualified, prospect.no_order,
+declining.inactive, declining.usage_drop, declining.support_drop, mature.signals,
+growing.repeat_orders, growing.repeat_aov, growing.core_features, new.first_order, and for the
+grey zone hold.grey_zone (kept growing or mature) and default.growing.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from config.rules import LifecycleRules
+from models.customer import Customer
+from models.lifecycle import scratch
+from models.lifecycle.localdays import age_days, sql_int
+from models.lifecycle.metrics import repeats_recent
+from models.lifecycle.sqljson import json_name_list, json_object
+from models.lifecycle.windows import Windows, exact
+from models.stages import StageAssignment
+
+# Rule id → stage. `hold.grey_zone` keeps the stored stage (growing or mature).
+RULE_STAGES: dict[str, str] = {
+    "churned.closed": "churned",
+    "churned.inactive": "churned",
+    "prospect.qualified": "prospect",
+    "prospect.no_order": "prospect",
+    "declining.inactive": "declining",
+    "declining.usage_drop": "declining",
+    "declining.support_drop": "declining",
+    "mature.signals": "mature",
+    "growing.repeat_orders": "growing",
+    "growing.repeat_aov": "growing",
+    "growing.core_features": "growing",
+    "new.first_order": "new",
+    "default.growing": "growing",
+}
+LADDER = tuple(RULE_STAGES)[:-1]  # the rule table in order; default.growing is the fallback
+GREY_ZONE_RULES = ("hold.grey_zone", "default.growing")
+# Rungs after the rules of the table: the grey zone.
+RERUN_GREY, HOLD, DEFAULT = len(LADDER), len(LADDER) + 1, len(LADDER) + 2
+HELD_STAGES = ("growing", "mature")
+
+
+def _const(value: str) -> ColumnElement[str]:
+    return literal(value, String)
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, sql_int(1)), else_=sql_int(0))
+
+
+def _zero(column: ColumnElement[Any]) -> ColumnElement[int]:
+    return func.coalesce(column, sql_int(0))
+
+
+def _verdicts(w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str) -> Select[Any]:
+    """SELECT customer_id, rule, stage, metrics, qualified, since, prev_stage for everyone."""
+    c = Customer.__table__.c
+    om = scratch.order_metrics
+    o = om.c
+    e = scratch.event_metrics.c
+    r = scratch.referral_metrics.c
+    p = StageAssignment.__table__.c
+
+    ordered_90d = o.orders_recent + o.orders_previous + o.orders_earliest
+    ranked = (
+        select(
+            o.customer_id,
+            (func.rank().over(order_by=o.revenue_90d_fen.desc()) - 1).label("ahead"),
+            func.count().over().label("ranked"),
+        )
+        .where(ordered_90d > 0)
+        .subquery("lc_revenue_rank")
+    )
+    rk = ranked.c
+
+    has_order = o.customer_id.is_not(None)
+    views = _zero(e.views_recent)
+    campaign_joins = _zero(e.campaign_joins)
+    lead_forms = _zero(e.lead_forms)
+    usage_recent, usage_previous = _zero(e.usage_recent), _zero(e.usage_previous)
+    support_recent, support_previous = _zero(e.support_recent), _zero(e.support_previous)
+    core_features = _zero(e.core_features_recent)
+    referrals = _zero(r.referrals)
+
+    by_views = views >= rules.qualified_min_views
+    by_campaign = campaign_joins > 0
+    by_lead_form = lead_forms > 0
+    usage_ratio = exact(rules.usage_drop_ratio)
+    usage_drop = and_(
+        usage_previous >= rules.usage_min_previous,
+        usage_recent * usage_ratio.denominator <= usage_previous * usage_ratio.numerator,
+    )
+    support_ratio = exact(rules.support_drop_ratio)
+    support_drop = and_(
+        support_previous >= rules.support_min_previous,
+        (support_previous - support_recent) * support_ratio.denominator
+        >= support_previous * support_ratio.numerator,
+    )
+    no_lapse = and_(o.orders_recent > 0, o.orders_previous > 0, o.orders_earliest > 0)
+    share = exact(rules.mature_top_revenue_share)
+    top_revenue = and_(
+        rk.ahead.is_not(None), rk.ahead * share.denominator < rk.ranked * share.numerator
+    )
+    has_referrals = referrals >= rules.mature_min_referrals
+    signals = _flag(no_lapse) + _flag(top_revenue) + _flag(has_referrals)
+    repeats = repeats_recent(w)
+    first_fen_if_recent = case((o.first_at >= w.recent_start, o.first_fen), else_=sql_int(0))
+    repeat_revenue = o.revenue_recent_fen - first_fen_if_recent
+    aov_ratio = exact(rules.growing_repeat_aov_ratio)
+    repeat_aov = and_(
+        repeats >= 1,
+        o.first_fen.is_not(None),
+        repeat_revenue * aov_ratio.denominator >= o.first_fen * repeats * aov_ratio.numerator,
+    )
+    closed = and_(c.status == "closed", or_(c.closed_at.is_(None), c.closed_at < w.end))
+    # Each rule's condition; LADDER gives their order, and the first that holds wins.
+    conditions: dict[str, ColumnElement[bool]] = {
+        "churned.closed": closed,
+        "churned.inactive": and_(has_order, o.last_at < w.churned_before),
+        "prospect.qualified": and_(~has_order, or_(by_views, by_campaign, by_lead_form)),
+        "prospect.no_order": ~has_order,
+        "declining.inactive": o.last_at < w.declining_before,
+        "declining.usage_drop": usage_drop,
+        "declining.support_drop": support_drop,
+        "mature.signals": signals >= rules.mature_min_signals,
+        "growing.repeat_orders": repeats >= rules.growing_min_repeat_orders,
+        "growing.repeat_aov": repeat_aov,
+        "growing.core_features": core_features >= rules.growing_min_core_features,
+        "new.first_order": o.first_at >= w.new_since,
+    }
+    ladder = [(name, conditions[name]) for name in LADDER]
+    # Grey zone. A second run for the same T must not read its own first verdict as "the
+    # previous stage" (default.growing would turn into hold.grey_zone), so a grey-zone verdict
+    # already stored for this T stands.
+    rerun_grey = and_(p.as_of == w.as_of, p.rule.in_(GREY_ZONE_RULES))
+    held = p.stage.in_(HELD_STAGES)
+    rung = case(
+        *[(cond, sql_int(index)) for index, (_, cond) in enumerate(ladder)],
+        (rerun_grey, sql_int(RERUN_GREY)),
+        (held, sql_int(HOLD)),
+        else_=sql_int(DEFAULT),
+    )
+    # One row of inputs per customer: which rung fired, and the numbers the receipt shows.
+    inputs = (
+        select(
+            c.id.label("customer_id"),
+            rung.label("rung"),
+            p.stage.label("prev_stage"),
+            p.since.label("prev_since"),
+            p.rule.label("prev_rule"),
+            _zero(o.orders).label("orders"),
+            o.first_at,
+            o.last_at,
+            views.label("views"),
+            campaign_joins.label("campaign_joins"),
+            lead_forms.label("lead_forms"),
+            usage_recent.label("usage_recent"),
+            usage_previous.label("usage_previous"),
+            support_recent.label("support_recent"),
+            support_previous.label("support_previous"),
+            core_features.label("core_features"),
+            _flag(no_lapse).label("no_lapse"),
+            _flag(top_revenue).label("top_revenue"),
+            referrals.label("referrals"),
+            o.revenue_90d_fen,
+            (rk.ahead + 1).label("revenue_rank"),
+            rk.ranked.label("revenue_ranked"),
+            repeats.label("repeats"),
+            repeat_revenue.label("repeat_revenue"),
+            o.first_fen,
+        )
+        .select_from(Customer.__table__)
+        .outerjoin(om, o.customer_id == c.id)
+        .outerjoin(scratch.event_metrics, e.customer_id == c.id)
+        .outerjoin(scratch.referral_metrics, r.customer_id == c.id)
+        .outerjoin(ranked, rk.customer_id == c.id)
+        .outerjoin(StageAssignment.__table__, p.customer_id == c.id)
+        # Computed once per customer: inlined, the rung's CASE would be re-evaluated for each
+        # of the dozens of places the verdict below refers to it.
+        .cte("lc_inputs")
+        .prefix_with("MATERIALIZED")
+    )
+    v = inputs.c
+    receipts = _receipts(v, w, rules, tz, dialect)
+    rule = case(
+        *[(v.rung == index, _const(name)) for index, (name, _) in enumerate(ladder)],
+        (v.rung == HOLD, _const("hold.grey_zone")),
+        (v.rung == DEFAULT, _const("default.growing")),
+        else_=v.prev_rule,
+    )
+    stage = case(
+        *[(v.rung == index, _const(RULE_STAGES[name])) for index, (name, _) in enumerate(ladder)],
+        (v.rung == DEFAULT, _const("growing")),
+        else_=v.prev_stage,
+    )
+    metrics = case(
+        *[(v.rung == index, receipts[name]) for index, (name, _) in enumerate(ladder)],
+        else_=receipts["grey_zone"],
+    )
+    changed = or_(v.prev_stage.is_(None), v.prev_stage != stage)
+    since = case((changed, literal(w.as_of, Date)), else_=v.prev_since)
+    qualified = type_coerce(v.rung == LADDER.index("prospect.qualified"), Boolean)
+    return select(v.customer_id, stage, rule, metrics, qualified, since, v.prev_stage)
+
+
+def _receipts(
+    v: Any, w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str
+) -> dict[str, ColumnElement[Any]]:
+    """The JSON stored with each rule: the numbers behind the verdict."""
+
+    def obj(*pairs: tuple[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+        return json_object(dialect, pairs)
+
+    def names(*pairs: tuple[str, ColumnElement[bool]]) -> ColumnElement[Any]:
+        return json_name_list(dialect, pairs)
+
+    days_since_last = age_days(v.last_at, w.as_of, tz, dialect)
+    inactive = obj(("days_since_last_order", days_since_last), ("orders", v.orders))
+    return {
+        "churned.closed": obj(("orders", v.orders)),
+        "churned.inactive": inactive,
+        "prospect.qualified": obj(
+            (
+                "reasons",
+                names(
+                    ("views", v.views >= rules.qualified_min_views),
+                    ("campaign_join", v.campaign_joins > 0),
+                    ("lead_form", v.lead_forms > 0),
+                ),
+            ),
+            ("views_recent", v.views),
+            ("campaign_joins", v.campaign_joins),
+            ("lead_forms", v.lead_forms),
+        ),
+        "prospect.no_order": obj(("views_recent", v.views)),
+        "declining.inactive": inactive,
+        "declining.usage_drop": obj(
+            ("usage_recent", v.usage_recent), ("usage_previous", v.usage_previous)
+        ),
+        "declining.support_drop": obj(
+            ("support_recent", v.support_recent), ("support_previous", v.support_previous)
+        ),
+        "mature.signals": obj(
+            (
+                "signals",
+                names(
+                    ("no_lapse", v.no_lapse == 1),
+                    ("top_revenue", v.top_revenue == 1),
+                    ("referrals", v.referrals >= rules.mature_min_referrals),
+                ),
+            ),
+            ("revenue_90d_fen", v.revenue_90d_fen),
+            ("revenue_rank", v.revenue_rank),
+            ("revenue_ranked", v.revenue_ranked),
+            ("referrals", v.referrals),
+        ),
+        "growing.repeat_orders": obj(("repeat_orders_recent", v.repeats)),
+        "growing.repeat_aov": obj(
+            ("repeat_orders_recent", v.repeats),
+            ("repeat_revenue_recent_fen", v.repeat_revenue),
+            ("first_order_fen", v.first_fen),
+        ),
+        "growing.core_features": obj(("core_features_recent", v.core_features)),
+        "new.first_order": obj(
+            ("days_since_first_order", age_days(v.first_at, w.as_of, tz, dialect))
+        ),
+        "grey_zone": obj(("orders", v.orders), ("days_since_last_order", days_since_last)),
+    }
+
+
+async def write_verdicts(
+    conn: AsyncConnection, w: Windows, rules: LifecycleRules, tz: tzinfo
+) -> None:
+    await scratch.fill(conn, scratch.results, _verdicts(w, rules, tz, conn.dialect.name))

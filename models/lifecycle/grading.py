@@ -1,0 +1,196 @@
+"""A/B/C grades (DESIGN.md §2.2), from the same per-customer order metrics as the stages.
+
+Who is graded: every customer with at least one paid, non-refunded order up to T (closed
+accounts included: a grade measures what the customer bought). Nobody else has a grade; a grade
+left from an earlier run for someone who no longer qualifies is deleted.
+
+Metrics: frequency = orders in the last `frequency_window_days` (age 0 .. 364 by default);
+AOV = lifetime paid total / paid orders, rounded half up to whole fen (the number shown is the
+number ranked); LTV = lifetime paid total.
+
+Percentile mode (default), with N graded customers:
+- each metric becomes a percentile rank, the share of graded customers whose value is less
+  than or equal to this one (SQL `CUME_DIST`): the best value scores 1, ties score alike, and a
+  lone customer scores 1;
+- score = weighted mean of the three ranks, in (0, 1]. It is compared in exact integers
+  (weights scaled to whole numbers, ranks kept as counts over the common N), so two customers
+  with the same metrics always have the same score and float rounding never splits a tie;
+- grade by how many customers score strictly higher ("ahead"): A when ahead < `a_share` × N,
+  B when ahead < (`a_share` + `b_share`) × N, else C. Tied customers therefore share the
+  better grade and a cut never falls inside a group of equal scores. With 10 customers and
+  distinct scores: 2 A, 3 B, 5 C. If the 2nd and 3rd tie, both are A (1 ahead of them), the
+  4th and 5th are B (3 and 4 ahead), the 6th is C (5 ahead): 3 A, 2 B, 5 C.
+
+Thresholds mode: A when all three A minimums are met, else B when all three B minimums are
+met, else C (frequency, AOV, LTV in fen). The percentile score is still stored for reference.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from fractions import Fraction
+from math import lcm
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from config.rules import GradingRules
+from models.base import UTCDateTime
+from models.lifecycle import scratch
+from models.lifecycle.localdays import sql_int
+from models.lifecycle.store import table_of
+from models.lifecycle.windows import exact
+from models.stages import GRADES, CustomerGrade
+
+
+def integer_weights(rules: GradingRules) -> tuple[int, int, int]:
+    """The three weights scaled to the smallest whole numbers with the same ratios."""
+    weights = [exact(rules.weight_frequency), exact(rules.weight_aov), exact(rules.weight_ltv)]
+    scale = lcm(*(w.denominator for w in weights))
+    scaled = [int(w * scale) for w in weights]
+    return scaled[0], scaled[1], scaled[2]
+
+
+async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
+    o = scratch.order_metrics.c
+    aov = (o.ltv_fen * 2 + o.orders) // (o.orders * 2)
+    base = select(
+        o.customer_id,
+        o.orders_year.label("frequency"),
+        aov.label("aov"),
+        o.ltv_fen.label("ltv"),
+    ).subquery("lc_grade_base")
+    b = base.c
+    ranked = select(
+        b.customer_id,
+        b.frequency,
+        b.aov,
+        b.ltv,
+        func.count().over().label("n"),
+        # values <= mine = N - (values > mine) = N + 1 - rank in descending order
+        func.rank().over(order_by=b.frequency.desc()).label("r_frequency"),
+        func.rank().over(order_by=b.aov.desc()).label("r_aov"),
+        func.rank().over(order_by=b.ltv.desc()).label("r_ltv"),
+    ).subquery("lc_grade_ranks")
+    r = ranked.c
+    wf, wa, wl = integer_weights(rules)
+    below = r.n + 1
+    key = (
+        (below - r.r_frequency) * sql_int(wf)
+        + (below - r.r_aov) * sql_int(wa)
+        + (below - r.r_ltv) * sql_int(wl)
+    )
+    scored = select(r.customer_id, r.frequency, r.aov, r.ltv, r.n, key.label("score_key")).subquery(
+        "lc_grade_scores"
+    )
+    s = scored.c
+    placed = select(
+        s.customer_id,
+        s.frequency,
+        s.aov,
+        s.ltv,
+        s.n,
+        s.score_key,
+        (func.rank().over(order_by=s.score_key.desc()) - 1).label("ahead"),
+    ).subquery("lc_grade_places")
+    g = placed.c
+
+    if rules.mode == "thresholds":
+        letter = case(
+            (
+                and_(
+                    g.frequency >= rules.a_min_orders,
+                    g.aov >= rules.a_min_aov_fen,
+                    g.ltv >= rules.a_min_ltv_fen,
+                ),
+                literal("A", String),
+            ),
+            (
+                and_(
+                    g.frequency >= rules.b_min_orders,
+                    g.aov >= rules.b_min_aov_fen,
+                    g.ltv >= rules.b_min_ltv_fen,
+                ),
+                literal("B", String),
+            ),
+            else_=literal("C", String),
+        )
+    else:
+        a_cut = exact(rules.a_share)
+        b_cut = a_cut + exact(rules.b_share)
+        letter = case(
+            (_ahead_below(g.ahead, g.n, a_cut), literal("A", String)),
+            (_ahead_below(g.ahead, g.n, b_cut), literal("B", String)),
+            else_=literal("C", String),
+        )
+    score = cast(g.score_key, Float) / (g.n * sql_int(wf + wa + wl))
+    stored = exists(
+        select(CustomerGrade.customer_id).where(CustomerGrade.customer_id == g.customer_id)
+    )
+    await scratch.fill(
+        conn,
+        scratch.grades,
+        select(g.customer_id, letter, score, g.frequency, g.aov, g.ltv, stored),
+    )
+
+
+def _ahead_below(
+    ahead: ColumnElement[int], n: ColumnElement[int], share: Fraction
+) -> ColumnElement[bool]:
+    """`ahead < share × n`, in integers."""
+    return ahead * share.denominator < n * share.numerator
+
+
+async def save_grades(conn: AsyncConnection, as_of: date, now: datetime) -> None:
+    """Rewrite changed grades, add new ones, delete those of customers no longer graded."""
+    t = scratch.grades.c
+    cg = table_of(CustomerGrade)
+    values = {
+        "grade": t.grade,
+        "score": t.score,
+        "orders_365d": t.orders_365d,
+        "aov_fen": t.aov_fen,
+        "ltv_fen": t.ltv_fen,
+        "as_of": literal(as_of, Date),
+    }
+    await conn.execute(
+        update(cg)
+        .where(
+            cg.c.customer_id == t.customer_id,
+            or_(*[cg.c[name].is_distinct_from(value) for name, value in values.items()]),
+        )
+        .values(**values, updated_at=literal(now, UTCDateTime()))
+    )
+    new = select(t.customer_id, *values.values(), literal(now, UTCDateTime())).where(~t.stored)
+    await conn.execute(insert(cg).from_select(["customer_id", *values, "updated_at"], new))
+    # Every graded customer now has a row; more rows than graded customers means stale ones
+    # (all orders refunded, or a run for an earlier T). Rare: count before paying for the
+    # anti-join that finds them.
+    graded = (await conn.execute(select(func.count()).select_from(scratch.grades))).scalar_one()
+    rows = (await conn.execute(select(func.count()).select_from(cg))).scalar_one()
+    if rows > graded:
+        still = select(t.customer_id).where(t.customer_id == CustomerGrade.customer_id)
+        await conn.execute(delete(CustomerGrade).where(~exists(still)))
+
+
+async def grade_counts(conn: AsyncConnection) -> dict[str, int]:
+    t = scratch.grades.c
+    rows = await conn.execute(select(t.grade, func.count()).group_by(t.grade))
+    found = {letter: int(n) for letter, n in rows.all()}
+    return {letter: found.get(letter, 0) for letter in GRADES}

@@ -1,0 +1,173 @@
+"""Temporary per-customer tables of one run: metrics computed once, read by several statements.
+
+They live only inside the run's transaction (PostgreSQL drops them on commit; on SQLite the run
+drops them before committing), so two runs on different connections never see each other's.
+
+On PostgreSQL each is made by `CREATE TEMPORARY TABLE … AS SELECT`: unlike INSERT … SELECT,
+that may scan and aggregate in parallel, and the table carries no index to maintain (joins
+hash). SQLite has neither parallel scans nor hash joins, so there the tables are declared
+first with `customer_id` as the rowid, which makes every later join a direct look-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    cast,
+    insert,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+
+from models.base import BigId, Json, UTCDateTime
+
+scratch = MetaData()
+
+
+def _temp(name: str, *columns: Column[object]) -> Table:
+    return Table(
+        name,
+        scratch,
+        Column("customer_id", BigId, primary_key=True, autoincrement=False),
+        *columns,
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+
+
+# One row per customer with a paid order up to T: everything the rules and grades read from
+# orders, gathered in one pass over the orders table.
+order_metrics = _temp(
+    "lc_order_metrics",
+    Column("orders", Integer, nullable=False),
+    Column("ltv_fen", BigInteger, nullable=False),
+    Column("first_at", UTCDateTime(), nullable=False),
+    Column("last_at", UTCDateTime(), nullable=False),
+    Column("orders_recent", Integer, nullable=False),
+    Column("orders_previous", Integer, nullable=False),
+    Column("orders_earliest", Integer, nullable=False),
+    Column("revenue_recent_fen", BigInteger, nullable=False),
+    Column("revenue_90d_fen", BigInteger, nullable=False),
+    Column("orders_year", Integer, nullable=False),
+    # Amount of the first order; looked up only where the repeat-order AOV rule needs it.
+    Column("first_fen", BigInteger),
+)
+
+# One row per customer with a counted event.
+event_metrics = _temp(
+    "lc_event_metrics",
+    Column("views_recent", Integer, nullable=False),
+    Column("campaign_joins", Integer, nullable=False),
+    Column("lead_forms", Integer, nullable=False),
+    Column("usage_recent", Integer, nullable=False),
+    Column("usage_previous", Integer, nullable=False),
+    Column("support_recent", Integer, nullable=False),
+    Column("support_previous", Integer, nullable=False),
+    Column("core_features_recent", Integer, nullable=False),
+)
+
+# Converted referrals per inviter.
+referral_metrics = _temp(
+    "lc_referral_metrics",
+    Column("referrals", Integer, nullable=False),
+)
+
+# The verdict for every customer, with what was stored before this run.
+results = _temp(
+    "lc_results",
+    Column("stage", String(10), nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("metrics", Json, nullable=False),
+    Column("qualified", Boolean, nullable=False),
+    Column("since", Date, nullable=False),
+    Column("prev_stage", String(10)),
+)
+
+grades = _temp(
+    "lc_grades",
+    Column("grade", String(1), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("orders_365d", Integer, nullable=False),
+    Column("aov_fen", BigInteger, nullable=False),
+    Column("ltv_fen", BigInteger, nullable=False),
+    Column("stored", Boolean, nullable=False),  # the customer had a grade row before this run
+)
+
+ALL = (order_metrics, event_metrics, referral_metrics, results, grades)
+
+
+class _CreateTempTableAs(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select[Any]) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTempTableAs)
+def _compile_create_as(element: _CreateTempTableAs, compiler: SQLCompiler, **kw: Any) -> str:
+    query = compiler.process(element.query, **kw)
+    return f"CREATE TEMPORARY TABLE {element.name} ON COMMIT DROP AS {query}"
+
+
+async def create_all(conn: AsyncConnection) -> None:
+    """Declare the tables where `fill` inserts into them (SQLite)."""
+    if conn.dialect.name == "postgresql":
+        return
+    await drop_all(conn)
+    for table in ALL:
+        await conn.run_sync(table.create)
+
+
+async def fill(
+    conn: AsyncConnection,
+    table: Table,
+    query: Select[*tuple[Any, ...]],
+    *,
+    analyze: bool = False,
+) -> None:
+    """Populate `table` from `query`, whose columns come in the table's column order.
+
+    `analyze`: gather PostgreSQL statistics, for a table that later statements join or filter
+    on in ways where row estimates matter."""
+    names = [column.name for column in table.columns]
+    if len(query.selected_columns) != len(names):
+        raise ValueError(
+            f"{table.name}: {len(names)} columns, query gives {len(query.selected_columns)}"
+        )
+    if conn.dialect.name == "postgresql":
+        # Cast to the declared types: CREATE … AS would otherwise keep, say, sum(bigint) as
+        # numeric, and integer division in later statements would stop being integer.
+        typed = [
+            cast(column, table.c[name].type).label(name)
+            for column, name in zip(query.selected_columns, names, strict=True)
+        ]
+        labeled = query.with_only_columns(*typed, maintain_column_froms=True)
+        await conn.execute(_CreateTempTableAs(table.name, labeled))
+        if analyze:
+            await conn.execute(text(f"ANALYZE {table.name}"))
+    else:
+        await conn.execute(insert(table).from_select(names, query))
+
+
+async def drop_all(conn: AsyncConnection) -> None:
+    """SQLite keeps temporary tables for the life of the (pooled) connection; drop them."""
+    if conn.dialect.name != "sqlite":
+        return
+    for table in ALL:
+        await conn.execute(text(f"DROP TABLE IF EXISTS temp.{table.name}"))

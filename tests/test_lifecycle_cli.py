@@ -1,0 +1,116 @@
+"""`fission lifecycle run`: the table, the exact JSON, the default date and bad dates."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lifecycle_world import TZ, T, World
+
+from bot.cli import main
+from bot.cli.lifecycle import format_summary_table
+from models.clock import today
+from models.db import Database
+from models.lifecycle import LifecycleSummary
+
+
+async def _populate(url: str) -> None:
+    db = Database.from_url(url)
+    world = World(db)
+    for name in ("new", "gone", "lead", "idle"):
+        await world.customer(name)
+    await world.add(
+        world.order("new", 3, 5000),
+        world.order("gone", 100, 8000),
+        world.event("lead", "lead_form", 2),
+    )
+    await db.dispose()
+
+
+def _invoke(db_url: str, tmp_path: Path, *args: str, locale: str = "zh-CN") -> tuple[int, str]:
+    runner = CliRunner()
+    env = {"FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": locale}
+    with contextlib.chdir(tmp_path):  # no ./fission.toml from the working tree
+        result = runner.invoke(main, ["lifecycle", "run", *args], env=env)
+    return result.exit_code, result.output
+
+
+def test_json_output_is_exact(db_url: str, tmp_path: Path) -> None:
+    asyncio.run(_populate(db_url))
+    code, out = _invoke(db_url, tmp_path, "--as-of", T.isoformat(), "--json")
+    assert code == 0, out
+    assert out == (
+        '{"as_of": "2024-06-30", "counts": {"prospect": 2, "new": 1, "growing": 0, '
+        '"mature": 0, "declining": 0, "churned": 1}, "grades": {"A": 1, "B": 0, "C": 1}, '
+        '"transitions": 4}\n'
+    )
+    # a second run on the same date changes nothing
+    code, out = _invoke(db_url, tmp_path, "--as-of", T.isoformat(), "--json")
+    assert json.loads(out)["transitions"] == 0
+
+
+def test_table_in_chinese_and_english(db_url: str, tmp_path: Path) -> None:
+    asyncio.run(_populate(db_url))
+    code, out = _invoke(db_url, tmp_path, "--as-of", "2024-06-30")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "客户生命周期（截至 2024-06-30）"
+    rows = {line.split()[0]: line.split()[-1] for line in lines[3:9]}
+    assert rows == {
+        "潜在客户": "2",
+        "新客户": "1",
+        "成长客户": "0",
+        "成熟客户": "0",
+        "衰退客户": "0",
+        "流失客户": "1",
+    }
+    assert "合计" in out and "客户分级: A 1  B 0  C 1" in out
+    code, out = _invoke(db_url, tmp_path, "--as-of", "2024-06-30", locale="en")
+    assert code == 0, out
+    assert out.splitlines()[0] == "Customer lifecycle as of 2024-06-30"
+    assert "Prospect" in out and "Churned" in out and "Grades: A 1  B 0  C 1" in out
+
+
+def test_default_date_is_today_in_the_configured_zone(db_url: str, tmp_path: Path) -> None:
+    code, out = _invoke(db_url, tmp_path, "--json")
+    assert code == 0, out
+    assert json.loads(out)["as_of"] in {
+        today(TZ).isoformat(),
+        (today(TZ) - timedelta(days=1)).isoformat(),  # the test ran across midnight
+    }
+
+
+@pytest.mark.parametrize("bad", ["2024-02-30", "30/06/2024", "2024-6-30", "tomorrow", "2024-W26-7"])
+def test_bad_date_is_a_usage_error(tmp_path: Path, bad: str) -> None:
+    # rejected before any database is opened
+    code, out = _invoke(f"sqlite+aiosqlite:///{tmp_path}/unused.db", tmp_path, "--as-of", bad)
+    assert code == 2
+    assert "YYYY-MM-DD" in out and bad in out
+    assert "Traceback" not in out
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_table_columns_line_up() -> None:
+    summary = LifecycleSummary(
+        as_of=date(2024, 6, 30),
+        counts={
+            "prospect": 12345,
+            "new": 1,
+            "growing": 0,
+            "mature": 7,
+            "declining": 0,
+            "churned": 3,
+        },
+        grades={"A": 1, "B": 2, "C": 3},
+        transitions=9,
+    )
+    table = format_summary_table(summary, "zh-CN").splitlines()
+    # Chinese characters take two terminal columns: every count ends in the same column
+    widths = {sum(2 if "\u4e00" <= ch <= "\u9fff" else 1 for ch in line) for line in table[3:9]}
+    assert len(widths) == 1
+    assert table[-1] == "本次阶段变化：9 位客户"
