@@ -1,0 +1,253 @@
+"""Plain-text rendering of a customer card and of a match list, shared by the CLI and chat.
+
+Chinese by default (`zh-CN`), English for `en`. Money is shown as `¥1,234.50`; everything
+personal was already masked when the card was built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from handlers.lifecycle_labels import format_metrics, format_money, lang_of, rule_label
+from models.customer_card import CustomerCard, CustomerMatch, FollowUpEntry
+
+__all__ = ["format_money", "render_card_text", "render_match_list", "stage_name"]
+
+STAGE_NAMES: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {
+        "prospect": "潜在客户",
+        "new": "新客户",
+        "growing": "成长客户",
+        "mature": "成熟客户",
+        "declining": "衰退客户",
+        "churned": "流失客户",
+    },
+    "en": {
+        "prospect": "prospect",
+        "new": "new",
+        "growing": "growing",
+        "mature": "mature",
+        "declining": "declining",
+        "churned": "churned",
+    },
+}
+
+_TEXT: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {
+        "title": "客户 {external_id}　{name}　{phone}",
+        "profile": "地区：{region}　行业：{industry}　负责人：{owner}",
+        "status_open": "状态：正常",
+        "status_closed": "状态：已注销（{day}）",
+        "status_closed_undated": "状态：已注销",
+        "opt_out": "　已退订营销消息",
+        "created": "　建档：{day}",
+        "stage": "阶段：{stage}（自 {since} 起，依据 {as_of} 的数据）",
+        "qualified": "　有意向（合格线索）",
+        "why": "　原因：{rule}",
+        "metrics": "　指标：{metrics}",
+        "unclassified": "阶段：尚未分类（生命周期还没有运行过）",
+        "grade": (
+            "分级：{grade}（得分 {score}；近一年 {orders} 单，客单价 {aov}，累计 {ltv}；{as_of}）"
+        ),
+        "no_grade_no_orders": "分级：无（没有有效订单）",
+        "no_grade": "分级：尚未分级",
+        "orders": "订单：{count} 笔，合计 {total}，客单价 {aov}",
+        "order_dates": "　首单 {first}，最近一单 {last}",
+        "refunded": "　另有 {count} 笔已退款（不计入）",
+        "no_orders": "订单：暂无有效订单",
+        "history": "阶段变化：{history}",
+        "no_history": "阶段变化：暂无",
+        "follow_ups": "最近跟进：",
+        "follow_up": "　{at} {staff}：{note}",
+        "next_due": "（下次 {day}）",
+        "no_follow_ups": "最近跟进：暂无",
+        "unknown": "未知",
+        "nobody": "未分配",
+        "matches": "找到 {count} 位与“{query}”匹配的客户：",
+        "matches_more": "匹配的客户超过 {count} 位，以下是前 {count} 位，请输入更完整的姓名：",
+        "match_line": "{n:>2}. {name}　{phone}　{external_id}　{stage}",
+        "rerun": "请用客户编号重新查询，例如：{command} {external_id}",
+        "no_match": "没有找到与“{query}”匹配的客户。可以输入客户编号、完整手机号或姓名的一部分。",
+        "stage_unknown": "未分类",
+    },
+    "en": {
+        "title": "Customer {external_id}  {name}  {phone}",
+        "profile": "Region: {region}  Industry: {industry}  Owner: {owner}",
+        "status_open": "Status: open",
+        "status_closed": "Status: closed ({day})",
+        "status_closed_undated": "Status: closed",
+        "opt_out": "  opted out of marketing",
+        "created": "  since {day}",
+        "stage": "Stage: {stage} (since {since}, data as of {as_of})",
+        "qualified": "  qualified lead",
+        "why": "  Why: {rule}",
+        "metrics": "  Metrics: {metrics}",
+        "unclassified": "Stage: not classified yet (the lifecycle has not run)",
+        "grade": (
+            "Grade: {grade} (score {score}; {orders} orders in a year, AOV {aov}, "
+            "lifetime {ltv}; {as_of})"
+        ),
+        "no_grade_no_orders": "Grade: none (no paid orders)",
+        "no_grade": "Grade: not graded yet",
+        "orders": "Orders: {count}, total {total}, average {aov}",
+        "order_dates": "  first {first}, last {last}",
+        "refunded": "  plus {count} refunded (not counted)",
+        "no_orders": "Orders: no paid orders",
+        "history": "History: {history}",
+        "no_history": "History: none",
+        "follow_ups": "Recent follow-ups:",
+        "follow_up": "  {at} {staff}: {note}",
+        "next_due": " (next {day})",
+        "no_follow_ups": "Recent follow-ups: none",
+        "unknown": "unknown",
+        "nobody": "unassigned",
+        "matches": "{count} customers match “{query}”:",
+        "matches_more": "More than {count} customers match; the first {count}:",
+        "match_line": "{n:>2}. {name}  {phone}  {external_id}  {stage}",
+        "rerun": "Run it again with the customer id, e.g. {command} {external_id}",
+        "no_match": (
+            "No customer matches “{query}”. Try a customer id, a full phone number "
+            "or part of a name."
+        ),
+        "stage_unknown": "unclassified",
+    },
+}
+
+
+def stage_name(stage: str | None, locale: str = "zh-CN") -> str:
+    lang = lang_of(locale)
+    if stage is None:
+        return _TEXT[lang]["stage_unknown"]
+    return STAGE_NAMES[lang].get(stage, stage)
+
+
+def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
+    lang = lang_of(locale)
+    t = _TEXT[lang]
+    unknown = t["unknown"]
+    lines = [
+        t["title"]
+        .format(
+            external_id=card.external_id, name=card.masked_name or unknown, phone=card.masked_phone
+        )
+        .rstrip(),
+        t["profile"].format(
+            region=card.region or unknown,
+            industry=card.industry or unknown,
+            owner=card.owner_name or t["nobody"],
+        ),
+    ]
+    if card.status == "closed":
+        status = (
+            t["status_closed"].format(day=card.closed_on)
+            if card.closed_on
+            else t["status_closed_undated"]
+        )
+    else:
+        status = t["status_open"]
+    status += t["created"].format(day=card.created_on)
+    if card.marketing_opt_out:
+        status += t["opt_out"]
+    lines.append(status)
+
+    if card.stage is None:
+        lines.append(t["unclassified"])
+    else:
+        line = t["stage"].format(
+            stage=stage_name(card.stage.stage, lang),
+            since=card.stage.since,
+            as_of=card.stage.as_of,
+        )
+        if card.stage.qualified:
+            line += t["qualified"]
+        lines.append(line)
+        lines.append(t["why"].format(rule=rule_label(card.stage.rule, lang)))
+        if card.stage.metrics:
+            lines.append(t["metrics"].format(metrics=format_metrics(card.stage.metrics, lang)))
+
+    if card.grade is not None:
+        lines.append(
+            t["grade"].format(
+                grade=card.grade.grade,
+                score=f"{card.grade.score:.2f}",
+                orders=card.grade.orders_365d,
+                aov=format_money(card.grade.aov_fen),
+                ltv=format_money(card.grade.ltv_fen),
+                as_of=card.grade.as_of,
+            )
+        )
+    else:
+        lines.append(t["no_grade_no_orders"] if card.orders.count == 0 else t["no_grade"])
+
+    orders = card.orders
+    if orders.count == 0:
+        lines.append(t["no_orders"])
+    else:
+        lines.append(
+            t["orders"].format(
+                count=orders.count,
+                total=format_money(orders.total_fen),
+                aov=format_money(orders.aov_fen),
+            )
+        )
+        lines.append(t["order_dates"].format(first=orders.first_on, last=orders.last_on))
+    if orders.refunded_count:
+        lines.append(t["refunded"].format(count=orders.refunded_count))
+
+    if card.transitions:
+        history = " → ".join(
+            f"{entry.as_of} {stage_name(entry.to_stage, lang)}" for entry in card.transitions
+        )
+        lines.append(t["history"].format(history=history))
+    else:
+        lines.append(t["no_history"])
+
+    if card.follow_ups:
+        lines.append(t["follow_ups"])
+        lines.extend(_follow_up_line(entry, lang) for entry in card.follow_ups)
+    else:
+        lines.append(t["no_follow_ups"])
+    return "\n".join(lines)
+
+
+def _follow_up_line(entry: FollowUpEntry, lang: str) -> str:
+    t = _TEXT[lang]
+    line = t["follow_up"].format(
+        at=entry.created_at.strftime("%Y-%m-%d %H:%M"),
+        staff=entry.staff_name or t["unknown"],
+        note=" ".join(entry.note.split()),
+    )
+    if entry.next_due_on is not None:
+        line += t["next_due"].format(day=entry.next_due_on)
+    return line
+
+
+def render_match_list(
+    matches: Sequence[CustomerMatch],
+    query: str,
+    *,
+    rerun_command: str,
+    more: bool = False,
+    locale: str = "zh-CN",
+) -> str:
+    """The "which one did you mean" list; `rerun_command` is how this channel asks again
+    (`fission customer show` on the CLI, `/customer` in chat)."""
+    t = _TEXT[lang_of(locale)]
+    if not matches:
+        return t["no_match"].format(query=query)
+    header = t["matches_more"] if more else t["matches"]
+    lines = [header.format(count=len(matches), query=query)]
+    for n, match in enumerate(matches, start=1):
+        lines.append(
+            t["match_line"]
+            .format(
+                n=n,
+                name=match.masked_name or t["unknown"],
+                phone=match.masked_phone or "-",
+                external_id=match.external_id,
+                stage=stage_name(match.stage, locale),
+            )
+            .rstrip()
+        )
+    lines.append(t["rerun"].format(command=rerun_command, external_id=matches[0].external_id))
+    return "\n".join(lines)
