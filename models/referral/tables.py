@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, BigId, utcnow
+from models.base import Base, BigId, Json, utcnow
 
 INVITATION_STATUSES = ("clicked", "joined", "converted", "rewarded", "rejected")
 # States in which an invitation holds the invitee's attribution.
@@ -40,11 +40,18 @@ REJECT_REASONS = (
     "budget_exhausted",
     "expired",
     "suspected_fraud",
+    # the converting order was refunded during the hold period; its rewards were revoked
+    "order_refunded",
 )
+# Staff review of a conversion that tripped a fraud signal: pending → approved | denied, or
+# void when the converting order was refunded while it waited.
+REVIEW_STATUSES = ("pending", "approved", "denied", "void")
 # How the invitee was identified (DESIGN.md §4, attribution hooks).
 CHANNELS = ("link", "wecom_contact", "wecom_group", "wechat_qr", "feishu_group", "api", "console")
 
 _ATTRIBUTED_SQL = "status IN ('joined', 'converted', 'rewarded')"
+_CLICKED_SQL = "status = 'clicked' AND invitee_customer_id IS NULL"
+_REVIEW_PENDING_SQL = "review_status = 'pending'"
 
 
 class ReferralProgram(Base):
@@ -55,10 +62,12 @@ class ReferralProgram(Base):
     name: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(100))
     offer_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    # Target segment (DESIGN.md §2.2): {"stages": [...], "grades": [...], "customer_type":
-    # "new"|"returning", "value": "high"|"low", "activity": "active"|"dormant"}; {} = everyone.
+    # Target segment (DESIGN.md §2.2, config.referral.Segment): {"stages": [...], "grades": [...],
+    # "customer_type": "new"|"returning", "value": "high"|"low", "activity": "active"|"dormant",
+    # "regions": [...], "industries": [...], "tags": [...]}; {} = everyone.
     segment: Mapped[dict[str, Any]]
-    channels: Mapped[dict[str, Any]]
+    channels: Mapped[list[str]] = mapped_column(Json)
+    # config.referral.RewardSpec as JSON, or {} for no reward on that side.
     inviter_reward: Mapped[dict[str, Any]]
     invitee_reward: Mapped[dict[str, Any]]
     # {"tiers": [{"at": 3, "reward": {...}}, ...]}
@@ -70,6 +79,13 @@ class ReferralProgram(Base):
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
     priority: Mapped[int] = mapped_column(Integer, default=100)
+    # The zone of the program's calendar (monthly inviter caps, click days); set from
+    # `settings.timezone` by `fission program sync`.
+    timezone: Mapped[str] = mapped_column(
+        String(40), default="Asia/Shanghai", server_default="Asia/Shanghai"
+    )
+    # Fraud-signal thresholds and the review policy (config.referral.FraudRules as JSON).
+    fraud_rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     # Bumped whenever poster-visible fields change, so cached posters are rebuilt.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -111,6 +127,11 @@ class Invitation(Base):
         CheckConstraint(
             "status IN ('clicked', 'joined', 'converted', 'rewarded', 'rejected')", name="status"
         ),
+        CheckConstraint(
+            "review_status IS NULL OR review_status IN ('pending', 'approved', 'denied', 'void')",
+            name="review_status",
+        ),
+        CheckConstraint("status <> 'rejected' OR reject_reason IS NOT NULL", name="reject_reason"),
         Index(
             "uq_invitations_attributed_invitee",
             "invitee_customer_id",
@@ -127,6 +148,22 @@ class Invitation(Base):
         ),
         Index("ix_invitations_inviter_status", "inviter_customer_id", "status"),
         Index("ix_invitations_code_id", "code_id"),
+        # One anonymous "clicked" row per visitor and code: the funnel's first step.
+        Index(
+            "uq_invitations_clicked_visitor",
+            "code_id",
+            "visitor_hash",
+            unique=True,
+            sqlite_where=text(_CLICKED_SQL),
+            postgresql_where=text(_CLICKED_SQL),
+        ),
+        Index(
+            "ix_invitations_review_pending",
+            "converted_at",
+            sqlite_where=text(_REVIEW_PENDING_SQL),
+            postgresql_where=text(_REVIEW_PENDING_SQL),
+        ),
+        Index("ix_invitations_visitor_hash", "visitor_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -143,9 +180,14 @@ class Invitation(Base):
     # Fraud signals found; a non-empty list holds the rewards for staff review.
     fraud_signals: Mapped[dict[str, Any] | None]
     review_status: Mapped[str | None] = mapped_column(String(10))
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    review_note: Mapped[str | None] = mapped_column(String(200))
     clicked_at: Mapped[datetime | None]
     joined_at: Mapped[datetime | None]
     converted_at: Mapped[datetime | None]
+    # converted_at + the program's hold: from then on the rewards may settle.
+    hold_until: Mapped[datetime | None]
     rewarded_at: Mapped[datetime | None]
     rejected_at: Mapped[datetime | None]
     converting_order_id: Mapped[int | None] = mapped_column(
