@@ -1,0 +1,1 @@
+"""Feishu / Lark: event subscription callbacks and im/v1 messages."""

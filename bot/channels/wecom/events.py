@@ -1,0 +1,115 @@
+"""Decrypted WeCom callbacks → what to store.
+
+Text messages to the app (from members) go through wechatpy's WeCom parser. wechatpy parses the
+customer-contact events as unknown events, so those are read here:
+- `change_external_contact` / `add_external_contact` (or `add_half_external_contact`): a
+  customer added a staff member, `State` is the contact way's state → a referral join;
+- `change_external_chat` / `update` / `add_member`: somebody joined a customer group; who, and
+  through which join way's `state`, is only known from `externalcontact/groupchat/get`, which the
+  worker calls after the callback has been answered.
+Everything else is ignored (answered 200, not stored).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.channels.base import malformed
+from bot.channels.channel import Parsed, event_key, referral_code_from_state
+from bot.channels.payloads import join_to_json, message_to_json
+from bot.channels.safexml import XmlDoc
+from handlers.events import ChatMessage, JoinEvent
+
+CONTACT_ADDED = ("add_external_contact", "add_half_external_contact")
+
+
+def create_time(doc: XmlDoc) -> datetime:
+    raw = doc.require("CreateTime")
+    if not raw.isdigit():
+        raise malformed("CreateTime 无效 / invalid CreateTime")
+    return datetime.fromtimestamp(int(raw), UTC)
+
+
+def parse_callback(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed | None:
+    msg_type = doc.get("MsgType").strip().lower()
+    if msg_type == "text":
+        return _text(doc, plaintext, corp_id=corp_id, now=now)
+    if msg_type != "event":
+        return None
+    event = doc.get("Event").strip().lower()
+    change = doc.get("ChangeType").strip()
+    if event == "change_external_contact" and change in CONTACT_ADDED:
+        return _contact_added(doc, corp_id=corp_id)
+    if (
+        event == "change_external_chat"
+        and change == "update"
+        and doc.get("UpdateDetail").strip() == "add_member"
+    ):
+        return _group_members_added(doc)
+    return None
+
+
+def _text(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed | None:
+    from wechatpy.enterprise import parse_message
+
+    message: Any = parse_message(plaintext)
+    sender = str(message.source or "").strip()
+    text = str(message.content or "").strip()
+    if not sender:
+        raise malformed("缺少 FromUserName / missing FromUserName")
+    if not text:
+        return None
+    msg_id = str(message.id) if message.id else event_key(sender, doc.require("CreateTime"))
+    msg = ChatMessage(
+        platform="wecom",
+        app_id=corp_id,
+        event_id=msg_id,
+        user_id=sender,
+        conversation_id=sender,
+        is_group=False,
+        text=text,
+        is_to_me=True,
+        received_at=now,
+    )
+    return Parsed("message", msg_id, {"event": message_to_json(msg), "route": {"touser": sender}})
+
+
+def _contact_added(doc: XmlDoc, *, corp_id: str) -> Parsed:
+    external = doc.require("ExternalUserID")
+    staff = doc.get("UserID").strip()
+    occurred = create_time(doc)
+    event_id = event_key(
+        doc.get("FromUserName").strip() or "sys",
+        doc.require("CreateTime"),
+        doc.get("ChangeType").strip(),
+        staff,
+        external,
+    )
+    join = JoinEvent(
+        platform="wecom",
+        app_id=corp_id,
+        event_id=event_id,
+        user_id=external,
+        channel="wecom_contact",
+        occurred_at=occurred,
+        referral_code=referral_code_from_state(doc.get("State").strip()),
+    )
+    route = {"welcome_code": doc.get("WelcomeCode").strip(), "staff_userid": staff}
+    return Parsed("join", event_id, {"joins": [join_to_json(join)], "route": route})
+
+
+def _group_members_added(doc: XmlDoc) -> Parsed:
+    chat_id = doc.require("ChatId")
+    members = doc.items("MemChangeList")
+    version = doc.get("CurMemVer").strip() or ",".join(members)
+    event_id = event_key(
+        doc.get("FromUserName").strip() or "sys", doc.require("CreateTime"), chat_id, version
+    )
+    payload = {
+        "chat_id": chat_id,
+        "created_at": create_time(doc).isoformat(),
+        "members": members,
+        "join_scene": doc.get("JoinScene").strip(),
+    }
+    return Parsed("group_change", event_id, payload)

@@ -1,0 +1,100 @@
+"""A fake Feishu open API (open.feishu.cn): tenant tokens, im/v1 messages with `uuid`
+de-duplication, image upload, bot info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fakes.platform import FORM_BODY, JSON_BODY, FakePlatform
+
+
+class FakeFeishu(FakePlatform):
+    def __init__(self, app_id: str, app_secret: str, bot_open_id: str) -> None:
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.bot_open_id = bot_open_id
+        self.rate_limit_reset = 7
+        self.delivered: list[dict[str, Any]] = []  # messages a user would actually see
+        self._by_uuid: dict[str, str] = {}
+        super().__init__()
+
+    def routes(self) -> None:
+        r = self.app.router
+        r.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.token)
+        r.add_post("/open-apis/im/v1/messages", self.api(self._message))
+        r.add_post("/open-apis/im/v1/images", self.api(self._image))
+        r.add_get("/open-apis/bot/v3/info", self.api(self._bot))
+
+    def error(self, kind: str) -> web.Response:
+        if kind == "server_error":
+            return web.Response(status=500, text="internal")
+        if kind == "rate_limit":
+            return web.json_response(
+                {"code": 99991400, "msg": "request trigger frequency limit"},
+                status=429,
+                headers={
+                    "x-ogw-ratelimit-limit": "50",
+                    "x-ogw-ratelimit-reset": str(self.rate_limit_reset),
+                },
+            )
+        if kind == "invalid_token":
+            return web.json_response({"code": 99991663, "msg": "Invalid access token"}, status=400)
+        raise KeyError(kind)
+
+    async def token(self, request: web.Request) -> web.Response:
+        body = request[JSON_BODY] or {}
+        if body.get("app_id") != self.app_id or body.get("app_secret") != self.app_secret:
+            return web.json_response({"code": 10014, "msg": "app secret invalid"})
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "ok",
+                "tenant_access_token": self.issue_token(),
+                "expire": self.expires_in,
+            }
+        )
+
+    def api(self, answer: Any) -> Any:
+        async def view(request: web.Request) -> web.Response:
+            auth = request.headers.get("Authorization", "")
+            token = auth.removeprefix("Bearer ")
+            if token not in self.valid_tokens:
+                return web.json_response(
+                    {"code": 99991663, "msg": "Invalid access token for authorization"},
+                    status=400,
+                )
+            failure = self.injected(request.path)
+            if failure is not None:
+                return failure
+            return web.json_response({"code": 0, "msg": "success", **answer(request)})
+
+        return view
+
+    def _message(self, request: web.Request) -> dict[str, Any]:
+        body = request[JSON_BODY]
+        uuid = body.get("uuid")
+        if uuid and uuid in self._by_uuid:
+            return {"data": {"message_id": self._by_uuid[uuid]}}
+        message_id = self.next_id("om_")
+        if uuid:
+            self._by_uuid[uuid] = message_id
+        self.delivered.append(
+            {
+                "receive_id_type": request.query.get("receive_id_type"),
+                "receive_id": body["receive_id"],
+                "msg_type": body["msg_type"],
+                "content": body["content"],
+                "message_id": message_id,
+            }
+        )
+        return {"data": {"message_id": message_id}}
+
+    def _image(self, request: web.Request) -> dict[str, Any]:
+        assert request[FORM_BODY].get("image_type") == "message"
+        assert request[FORM_BODY]["image"].startswith(b"\x89PNG")
+        return {"data": {"image_key": self.next_id("img_")}}
+
+    def _bot(self, request: web.Request) -> dict[str, Any]:
+        return {"bot": {"app_name": "Fission", "open_id": self.bot_open_id, "activate_status": 2}}

@@ -1,0 +1,111 @@
+"""What every fake platform API shares: an aiohttp server on a free port, issued access tokens
+that can be expired, failures queued per path, and a record of every request."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+JSON_BODY = web.RequestKey("json_body", object)
+FORM_BODY = web.RequestKey("form_body", dict)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any = None
+    form: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakePlatform:
+    """Subclasses add routes in `routes()` and say how errors look (`error()`)."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.token_fetches = 0
+        self.valid_tokens: set[str] = set()
+        self.issued_tokens: set[str] = set()
+        self.expires_in = 7200
+        self._counter = itertools.count(1)
+        self._failures: dict[str, list[str]] = defaultdict(list)
+        self.app = web.Application(middlewares=[self._record])
+        self.routes()
+        self.server: TestServer | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> str:
+        self.server = TestServer(self.app)
+        await self.server.start_server()
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    # -- what tests steer -------------------------------------------------------------------
+    def expire_tokens(self) -> None:
+        """Every issued token stops working (as after a restart of the platform's token)."""
+        self.valid_tokens.clear()
+
+    def fail_next(self, path: str, *kinds: str) -> None:
+        """The next calls to `path` fail, one per kind: quota, rate_limit, server_error,
+        outside_window, invalid_token."""
+        self._failures[path].extend(kinds)
+
+    def calls(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+    # -- helpers for subclasses -------------------------------------------------------------
+    def routes(self) -> None:
+        raise NotImplementedError
+
+    def error(self, kind: str) -> web.Response:
+        raise NotImplementedError
+
+    def issue_token(self) -> str:
+        self.token_fetches += 1
+        token = f"tok-{next(self._counter)}"
+        self.valid_tokens.add(token)
+        self.issued_tokens.add(token)
+        return token
+
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._counter)}"
+
+    def injected(self, path: str) -> web.Response | None:
+        queue = self._failures.get(path)
+        if queue:
+            return self.error(queue.pop(0))
+        return None
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body: Any = None
+        form: dict[str, Any] = {}
+        if request.content_type == "application/json":
+            body = await request.json()
+        elif request.content_type.startswith("multipart/"):
+            posted = await request.post()
+            for name, value in posted.items():
+                form[name] = value.file.read() if hasattr(value, "file") else str(value)
+        self.requests.append(
+            Recorded(
+                request.method,
+                request.path,
+                dict(request.query),
+                body,
+                form,
+                dict(request.headers),
+            )
+        )
+        request[JSON_BODY] = body
+        request[FORM_BODY] = form
+        return await handler(request)

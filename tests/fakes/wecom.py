@@ -1,0 +1,76 @@
+"""A fake WeCom server API (qyapi.weixin.qq.com)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from fakes.platform import JSON_BODY, FakePlatform
+
+CODES = {
+    "quota": (45009, "api freq out of limit"),
+    "outside_window": (45015, "response out of time limit"),
+    "invalid_token": (40014, "invalid access_token"),
+}
+
+
+class FakeWeCom(FakePlatform):
+    def __init__(self, corp_id: str, secret: str) -> None:
+        self.corp_id = corp_id
+        self.secret = secret
+        self.group_chats: dict[str, dict[str, Any]] = {}
+        self.contacts: dict[str, dict[str, Any]] = {}
+        super().__init__()
+
+    def routes(self) -> None:
+        r = self.app.router
+        r.add_get("/cgi-bin/gettoken", self.gettoken)
+        r.add_post("/cgi-bin/message/send", self.api(lambda req: {"msgid": self.next_id("msg")}))
+        r.add_post("/cgi-bin/media/upload", self.api(lambda req: {"media_id": self.next_id("m")}))
+        r.add_post("/cgi-bin/externalcontact/send_welcome_msg", self.api(lambda req: {}))
+        r.add_get("/cgi-bin/externalcontact/get", self.api(self._contact))
+        r.add_post("/cgi-bin/externalcontact/groupchat/get", self.api(self._group_chat))
+        r.add_post("/cgi-bin/webhook/send", self.robot)
+
+    def error(self, kind: str) -> web.Response:
+        if kind == "server_error":
+            return web.Response(status=502, text="bad gateway")
+        code, message = CODES[kind]
+        return web.json_response({"errcode": code, "errmsg": message})
+
+    async def gettoken(self, request: web.Request) -> web.Response:
+        query = request.query
+        if query.get("corpid") != self.corp_id or query.get("corpsecret") != self.secret:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        token = self.issue_token()
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.expires_in}
+        )
+
+    def api(self, answer: Any) -> Any:
+        async def view(request: web.Request) -> web.Response:
+            token = request.query.get("access_token", "")
+            if token not in self.valid_tokens:
+                code = 42001 if token in self.issued_tokens else 40014
+                return web.json_response({"errcode": code, "errmsg": "access_token expired"})
+            failure = self.injected(request.path)
+            if failure is not None:
+                return failure
+            return web.json_response({"errcode": 0, "errmsg": "ok", **answer(request)})
+
+        return view
+
+    def _contact(self, request: web.Request) -> dict[str, Any]:
+        return {"external_contact": self.contacts.get(request.query["external_userid"], {})}
+
+    def _group_chat(self, request: web.Request) -> dict[str, Any]:
+        return {"group_chat": self.group_chats.get(request[JSON_BODY]["chat_id"], {})}
+
+    async def robot(self, request: web.Request) -> web.Response:
+        failure = self.injected(request.path)
+        if failure is not None:
+            return failure
+        if not request.query.get("key"):
+            return web.json_response({"errcode": 93000, "errmsg": "invalid webhook url"})
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
