@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck bench clean demo
+.PHONY: setup run test lint typecheck bench clean demo browser
 
 setup: $(STAMP)
 
@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
+# A fresh demo database, the bot and the web chat simulator; prints the URL to open.
 run: setup
-	$(VENV)/bin/fission demo
+	$(VENV)/bin/fission serve --demo
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -25,7 +26,16 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-test: setup lint typecheck
+# The simulator test drives Debian's chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; \
+	  fi; }
+
+test: setup browser lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup

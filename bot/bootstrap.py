@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from config import Settings
 from models.db import Database
+
+if TYPE_CHECKING:
+    from bot.channels.dispatcher import Dispatcher
+    from bot.channels.registry import ChannelRegistry
 
 
 def system_clock() -> datetime:
@@ -24,6 +29,10 @@ class Container:
     db: Database
     clock: Callable[[], datetime] = system_clock
     extras: dict[str, object] = field(default_factory=dict)
+    # None: the real handlers.dispatch entry points, imported when first needed.
+    dispatcher: Dispatcher | None = None
+    # None: built from settings when the web app is set up (bot/web/callbacks.py).
+    channels: ChannelRegistry | None = None
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -34,9 +43,11 @@ def bootstrap(
     *,
     db: Database | None = None,
     clock: Callable[[], datetime] | None = None,
+    dispatcher: Dispatcher | None = None,
 ) -> Container:
     return Container(
         settings=settings,
         db=db if db is not None else Database.from_url(settings.database_url),
         clock=clock or system_clock,
+        dispatcher=dispatcher,
     )

@@ -26,6 +26,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from config.playbook import Playbook
+from config.referral import CouponTemplateConfig, ProgramConfig
+from config.reports import ReferralReportRules
 from config.rules import GradingRules, LifecycleRules
 
 PLATFORM_SECTIONS = ("wecom", "wechat", "feishu")
@@ -78,6 +81,16 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     api_token: SecretStr | None = None
     mask_names: bool = True
+    # Landing page, posters and click hashing (issue 4, bot/web/landing.py).
+    # A WeCom "contact me" link or group invite shown as a QR on the landing page.
+    join_url: str | None = Field(None, pattern=r"^https?://\S+$")
+    # Key of the visitor hash (HMAC of IP + user agent). Unset: derived from api_token, else a
+    # random key generated once and kept in state_dir. Set it when processes share no disk.
+    click_secret: SecretStr | None = None
+    # Proxies in front of the app that append to X-Forwarded-For; 0 = ignore the header.
+    trusted_proxy_hops: int = Field(0, ge=0, le=10)
+    # Files the service makes itself: the poster cache, the generated click key.
+    state_dir: Path = Path("./var")
 
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
@@ -100,6 +113,16 @@ class Settings(BaseSettings):
 
     lifecycle: LifecycleRules = Field(default_factory=LifecycleRules)
     grading: GradingRules = Field(default_factory=GradingRules)
+    # Referral programs and coupon templates (`[[programs]]`, `[[coupon_templates]]`,
+    # config/referral.py); `fission program sync` loads them into the database.
+    programs: list[ProgramConfig] = Field(default_factory=list)
+    coupon_templates: list[CouponTemplateConfig] = Field(default_factory=list)
+    # Referral management table and funnel (`[reports]`, config/reports.py).
+    reports: ReferralReportRules = Field(default_factory=ReferralReportRules)
+    # Per-stage goal, actions, owner, follow-up cadence on the customer card (config/playbook.py)
+    playbook: Playbook = Field(default_factory=Playbook)
+    # The web chat simulator at /simulator (`fission serve --demo` turns it on).
+    simulator_enabled: bool = False
 
     @field_validator("timezone")
     @classmethod

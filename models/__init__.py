@@ -2,7 +2,9 @@
 
 from models.activity import ActivityEvent, Order
 from models.base import Base
+from models.channels import InboundEvent, OutboundMessage, PlatformToken
 from models.customer import Customer, CustomerIdentity, CustomerTag
+from models.referral.reward_tables import Coupon, CouponTemplate, Reward, RewardLedgerEntry
 from models.referral.tables import Invitation, ReferralClick, ReferralCode, ReferralProgram
 from models.staff import FollowUp, Staff, StaffIdentity
 from models.stages import CustomerGrade, LifecycleRun, StageAssignment, StageTransition
@@ -10,17 +12,24 @@ from models.stages import CustomerGrade, LifecycleRun, StageAssignment, StageTra
 __all__ = [
     "ActivityEvent",
     "Base",
+    "Coupon",
+    "CouponTemplate",
     "Customer",
     "CustomerGrade",
     "CustomerIdentity",
     "CustomerTag",
     "FollowUp",
+    "InboundEvent",
     "Invitation",
     "LifecycleRun",
     "Order",
+    "OutboundMessage",
+    "PlatformToken",
     "ReferralClick",
     "ReferralCode",
     "ReferralProgram",
+    "Reward",
+    "RewardLedgerEntry",
     "Staff",
     "StaffIdentity",
     "StageAssignment",

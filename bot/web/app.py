@@ -9,7 +9,11 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.bootstrap import Container
+from bot.web.api import setup_api
+from bot.web.callbacks import setup_callbacks
 from bot.web.errors import error_middleware
+from bot.web.landing import setup_landing
+from bot.web.simulator import setup_simulator
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,10 @@ def create_app(container: Container) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
     app[CONTAINER] = container
     app.router.add_get("/healthz", healthz)
+    setup_api(app)
+    setup_landing(app)
+    setup_simulator(app)
+    setup_callbacks(app)
     return app
 
 

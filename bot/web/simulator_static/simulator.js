@@ -1,0 +1,236 @@
+"use strict";
+// The simulator page: pick a persona, chat privately or in a group, see the bot's replies
+// (text, cards, images) as a chat app would show them. All logic lives on the server; this
+// file only draws.
+
+(function () {
+  const STAGES = {
+    prospect: "潜在客户", new: "新客户", growing: "成长客户",
+    mature: "成熟客户", declining: "衰退客户", churned: "流失客户",
+  };
+  const ROLES = { agent: "专员", manager: "经理", admin: "管理员" };
+  const $ = (id) => document.getElementById(id);
+  const personaSelect = $("persona");
+  const messages = $("messages");
+  const form = $("composer");
+  const input = $("text");
+  const sendButton = $("send");
+  const conversations = new Map(); // "persona|chat" → list of rendered <li> nodes
+  let firstCustomer = null;
+
+  function chatKind() {
+    return document.querySelector("input[name=chat]:checked").value;
+  }
+
+  function key() {
+    return personaSelect.value + "|" + chatKind();
+  }
+
+  function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({
+      "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    })[c]);
+  }
+
+  function linkify(text) {
+    return escapeHtml(text).replace(
+      /https?:\/\/[^\s<>"'，。）]+/g,
+      (url) => '<a href="' + url + '" target="_blank" rel="noopener">' + url + "</a>",
+    );
+  }
+
+  function bubble(side, build) {
+    const li = document.createElement("li");
+    li.className = "msg " + side;
+    const div = document.createElement("div");
+    div.className = "bubble";
+    build(div);
+    li.appendChild(div);
+    return li;
+  }
+
+  function textNode(side, text) {
+    return bubble(side, (div) => { div.innerHTML = linkify(text); });
+  }
+
+  function image(src, caption) {
+    return bubble("bot", (div) => {
+      const img = document.createElement("img");
+      img.src = src;
+      img.alt = caption || "图片";
+      div.appendChild(img);
+      if (caption) {
+        const p = document.createElement("div");
+        p.className = "caption";
+        p.textContent = caption;
+        div.appendChild(p);
+      }
+    });
+  }
+
+  function card(reply) {
+    return bubble("bot", (div) => {
+      div.classList.add("card");
+      const h3 = document.createElement("h3");
+      h3.textContent = reply.title;
+      div.appendChild(h3);
+      if (reply.fields.length) {
+        const table = document.createElement("table");
+        for (const [label, value] of reply.fields) {
+          const tr = table.insertRow();
+          tr.insertCell().textContent = label;
+          tr.insertCell().textContent = value;
+        }
+        div.appendChild(table);
+      }
+      if (reply.body) {
+        const body = document.createElement("div");
+        body.className = "body";
+        body.innerHTML = linkify(reply.body);
+        div.appendChild(body);
+      }
+      if (reply.image) {
+        const img = document.createElement("img");
+        img.src = reply.image;
+        img.alt = reply.title;
+        div.appendChild(img);
+      }
+      if (reply.footer) {
+        const footer = document.createElement("div");
+        footer.className = "footer";
+        footer.textContent = reply.footer;
+        div.appendChild(footer);
+      }
+    });
+  }
+
+  function render(reply) {
+    if (reply.type === "text") return textNode("bot", reply.text);
+    if (reply.type === "card") return card(reply);
+    if (reply.type === "image") return image(reply.src, reply.caption);
+    return textNode("system", "（无法显示的回复）");
+  }
+
+  function add(node) {
+    if (!conversations.has(key())) conversations.set(key(), []);
+    conversations.get(key()).push(node);
+    messages.appendChild(node);
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  function redraw() {
+    messages.replaceChildren(...(conversations.get(key()) || []));
+    const group = chatKind() === "group";
+    $("mention-row").hidden = !group;
+    $("chat-rule").textContent = group
+      ? "群聊里机器人只回答 @Fission 或以“/”开头的消息。"
+      : "私聊时命令前的“/”可以省略。";
+    const option = personaSelect.selectedOptions[0];
+    $("chat-title").textContent = (group ? "群聊 · 客户交流群" : "私聊 · Fission") +
+      (option ? " ｜ 我是 " + option.dataset.label : "");
+    const staff = personaSelect.value.startsWith("staff:");
+    $("quick-customer").hidden = staff;
+    $("quick-staff").hidden = !staff;
+    $("persona-note").textContent = staff
+      ? "员工身份：可以查询客户、排行和漏斗（客户信息已脱敏）。"
+      : "客户身份：可以领取邀请链接和海报、查看积分和优惠券。";
+  }
+
+  async function send(text) {
+    if (!text.trim() || !personaSelect.value) return;
+    const group = chatKind() === "group";
+    const outgoing = group && $("mention").checked && !text.trim().startsWith("/")
+      ? "@Fission " + text : text;
+    add(textNode("me", outgoing));
+    sendButton.disabled = true;
+    try {
+      const response = await fetch("/simulator/messages", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ persona: personaSelect.value, chat: chatKind(), text: outgoing }),
+      });
+      const data = await response.json();
+      if (!response.ok) {
+        add(textNode("system", "出错了：" + ((data.error && data.error.message) || response.status)));
+      } else if (!data.replies.length) {
+        add(textNode("system", "（机器人没有回应：群里的消息需要 @Fission 或以“/”开头）"));
+      } else {
+        data.replies.forEach((reply) => add(render(reply)));
+      }
+    } catch (err) {
+      add(textNode("system", "网络错误：" + err));
+    } finally {
+      sendButton.disabled = false;
+      input.focus();
+    }
+  }
+
+  function option(value, label, text) {
+    const opt = document.createElement("option");
+    opt.value = value;
+    opt.textContent = text;
+    opt.dataset.label = label;
+    return opt;
+  }
+
+  function staffButtons() {
+    const box = $("quick-staff");
+    const target = firstCustomer ? firstCustomer.external_id : "张";
+    const items = [
+      ["客户 " + target, "/customer " + target],
+      ["衰退客户", "/stage 衰退"],
+      ["邀请排行", "/top"],
+      ["裂变漏斗", "/funnel"],
+      ["记录跟进", "/followup " + target + " 电话回访，客户有续费意向 下周三"],
+      ["帮助", "/help"],
+    ];
+    box.replaceChildren(...items.map(([label, text]) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.dataset.text = text;
+      return b;
+    }));
+  }
+
+  async function loadPersonas() {
+    const response = await fetch("/simulator/personas");
+    const data = await response.json();
+    const customers = document.createElement("optgroup");
+    customers.label = "客户";
+    for (const c of data.customers) {
+      const label = c.name + "（" + (STAGES[c.stage] || c.stage) + "）";
+      customers.appendChild(option(c.id, label, label + " · " + c.external_id));
+    }
+    const visitor = "visitor:" + Math.random().toString(36).slice(2, 10);
+    customers.appendChild(option(visitor, "新访客", "新访客（第一次来）"));
+    const staff = document.createElement("optgroup");
+    staff.label = "员工";
+    for (const s of data.staff) {
+      const label = s.name + "（" + (ROLES[s.role] || s.role) + "）";
+      staff.appendChild(option(s.id, label, label));
+    }
+    personaSelect.replaceChildren(customers, staff);
+    // The staff shortcuts query a customer with a story to tell: declining first.
+    const order = ["declining", "growing", "mature", "new", "churned", "prospect"];
+    firstCustomer = data.customers.slice().sort(
+      (a, b) => order.indexOf(a.stage) - order.indexOf(b.stage),
+    )[0] || null;
+    staffButtons();
+    redraw();
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    input.value = "";
+    send(text);
+  });
+  document.querySelectorAll(".quick").forEach((box) => box.addEventListener("click", (event) => {
+    const text = event.target.dataset && event.target.dataset.text;
+    if (text) send(text);
+  }));
+  personaSelect.addEventListener("change", redraw);
+  document.querySelectorAll("input[name=chat]").forEach((r) => r.addEventListener("change", redraw));
+  loadPersonas().catch((err) => add(textNode("system", "加载身份失败：" + err)));
+})();

@@ -1,0 +1,117 @@
+"""The simulator as a newcomer uses it, in headless Chromium (Debian's `chromium`, driven by
+Playwright): ask for an invite as a customer and see the poster, open the link and see the
+landing page, then query a customer as staff. One browser session, on SQLite."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+from chatkit import People, seed_people
+from playwright.async_api import Page, async_playwright
+
+from bot.bootstrap import bootstrap
+from bot.web.app import create_app
+from config import load_settings
+from models.db import Database
+from models.migrate import upgrade
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 20_000
+
+
+def _require_chromium() -> None:
+    assert Path(CHROMIUM).exists(), "chromium is missing: `make test` installs it (apt-get)"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[str, People]]:
+    """The app with the simulator on, on a real port, over a fresh SQLite database."""
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}")
+    await upgrade(db)
+    people = await seed_people(db)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = load_settings(
+        database_url=str(db.engine.url),
+        simulator_enabled=True,
+        public_base_url=base,
+        state_dir=tmp_path / "state",
+    )
+    server = TestServer(create_app(bootstrap(settings, db=db)), host="127.0.0.1", port=port)
+    await server.start_server()
+    try:
+        yield base, people
+    finally:
+        await server.close()
+        await db.dispose()
+
+
+async def _send(page: Page, text: str) -> None:
+    before = await page.locator("li.msg.bot").count()
+    await page.fill("#text", text)
+    await page.press("#text", "Enter")
+    await page.locator("li.msg.bot").nth(before).wait_for(timeout=TIMEOUT_MS)
+
+
+async def test_newcomer_invites_opens_the_link_and_queries_as_staff(
+    served: tuple[str, People], tmp_path: Path
+) -> None:
+    base, people = served
+    _require_chromium()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{base}/simulator")
+            persona = f"customer:{people.zhang}"
+            await page.locator(f'#persona option[value="{persona}"]').wait_for(
+                state="attached", timeout=TIMEOUT_MS
+            )
+            await page.select_option("#persona", persona)
+
+            await _send(page, "邀请")
+            poster = page.locator("li.msg.bot img").first
+            await poster.wait_for(timeout=TIMEOUT_MS)
+            width = await poster.evaluate("img => img.complete ? img.naturalWidth : 0")
+            assert width == 750  # the poster rendered and decoded in the browser
+            link = page.locator("li.msg.bot a").first
+            href = await link.get_attribute("href")
+            assert href is not None and href.startswith(f"{base}/r/")
+            await page.screenshot(path=str(tmp_path / "simulator-invite.png"), full_page=True)
+
+            landing = await browser.new_page()
+            response = await landing.goto(href)
+            assert response is not None and response.status == 200
+            assert "邀请好友，双方各得¥20券" in await landing.content()
+            await landing.close()
+
+            await page.select_option("#persona", f"staff:{people.agent}")
+            await _send(page, "/customer 张三")
+            card = page.locator("li.msg.bot .card").last
+            await card.wait_for(timeout=TIMEOUT_MS)
+            text = await card.inner_text()
+            assert "客户卡片" in text and "张*" in text and "138****8888" in text
+            assert "张三" not in text and "13812348888" not in text
+            await page.screenshot(path=str(tmp_path / "simulator.png"), full_page=True)
+        finally:
+            await browser.close()
