@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pg_pool import PgDatabasePool
 
 from models.db import Database
 from models.migrate import upgrade
@@ -46,7 +47,7 @@ class _Templates:
         self.pg_template: str | None = None
         self.pg_error: str | None = None
         self.pg_databases: list[str] = []
-        self.counter = 0
+        self.pg_pool: PgDatabasePool | None = None
 
     def sqlite(self) -> Path:
         if self.sqlite_template is None:
@@ -77,6 +78,7 @@ class _Templates:
                 asyncio.run(build())
                 self.pg_template = name
                 self.pg_databases.append(name)
+                self.pg_pool = PgDatabasePool(PG_DSN, name, f"fission_t_{RUN_ID}")
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 self.pg_error = f"PostgreSQL unreachable at {PG_DSN}: {exc!r}"
         if self.pg_template is None:
@@ -87,6 +89,9 @@ class _Templates:
         return self.pg_template
 
     def drop_all(self) -> None:
+        if self.pg_pool is not None:
+            self.pg_pool.close()
+
         async def drop() -> None:
             for name in reversed(self.pg_databases):
                 await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -110,14 +115,13 @@ def db_url(request: pytest.FixtureRequest, _templates: _Templates, tmp_path: Pat
         shutil.copyfile(_templates.sqlite(), path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    template = _templates.postgres()
-    _templates.counter += 1
-    name = f"fission_t_{RUN_ID}_{_templates.counter}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    _templates.postgres()
+    assert _templates.pg_pool is not None
+    name = _templates.pg_pool.take()
     try:
         yield _pg_url(name)
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _templates.pg_pool.release(name)
 
 
 @pytest.fixture
