@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -65,6 +65,30 @@ class _TomlSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(self._data)
+
+
+class SchedulerSettings(BaseModel):
+    """`[scheduler]`: the in-process job scheduler that `fission serve` runs (jobs/)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Nightly lifecycle + grades, a crontab line in the configured time zone.
+    lifecycle_cron: str = "0 2 * * *"
+    # Reward settlement and coupon expiry every N minutes, on fixed local times (N = 60: on the
+    # hour), so a slot is the same whichever process or restart computes it.
+    settle_interval_minutes: int = Field(60, ge=1, le=1440)
+
+    @field_validator("lifecycle_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a crontab line (e.g. '0 2 * * *'): {exc}") from exc
+        return value
 
 
 class Settings(BaseSettings):
@@ -123,6 +147,8 @@ class Settings(BaseSettings):
     playbook: Playbook = Field(default_factory=Playbook)
     # The web chat simulator at /simulator (`fission serve --demo` turns it on).
     simulator_enabled: bool = False
+    # The scheduler of nightly lifecycle and hourly settlement (`[scheduler]`, jobs/).
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @field_validator("timezone")
     @classmethod

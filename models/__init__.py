@@ -4,6 +4,7 @@ from models.activity import ActivityEvent, Order
 from models.base import Base
 from models.channels import InboundEvent, OutboundMessage, PlatformToken
 from models.customer import Customer, CustomerIdentity, CustomerTag
+from models.job_runs import JobRun
 from models.referral.reward_tables import Coupon, CouponTemplate, Reward, RewardLedgerEntry
 from models.referral.tables import Invitation, ReferralClick, ReferralCode, ReferralProgram
 from models.staff import FollowUp, Staff, StaffIdentity
@@ -21,6 +22,7 @@ __all__ = [
     "FollowUp",
     "InboundEvent",
     "Invitation",
+    "JobRun",
     "LifecycleRun",
     "Order",
     "OutboundMessage",

@@ -9,6 +9,7 @@ from bot.cli.customer import customer_group
 from bot.cli.db import db_group
 from bot.cli.demo import demo_cmd
 from bot.cli.imports import import_group
+from bot.cli.jobs import jobs_group
 from bot.cli.lifecycle import lifecycle_group
 from bot.cli.report import report_group
 from bot.cli.rewards import program_group, rewards_group
@@ -41,3 +42,4 @@ main.add_command(lifecycle_group)
 main.add_command(report_group)
 main.add_command(rewards_group)
 main.add_command(program_group)
+main.add_command(jobs_group)

@@ -16,6 +16,8 @@ from bot.bootstrap import bootstrap
 from bot.cli.common import get_settings
 from bot.web.app import create_app
 from config import Settings
+from jobs.scheduler import JobScheduler
+from jobs.web import attach_scheduler
 
 DEMO_CUSTOMERS = 3000
 
@@ -55,7 +57,10 @@ async def _serve(
     settings: Settings, host: str, port: int, demo: bool, example: str | None = None
 ) -> None:
     container = bootstrap(settings)
-    runner = web.AppRunner(create_app(container), access_log=None)
+    app = create_app(container)
+    if settings.scheduler.enabled:
+        attach_scheduler(app, JobScheduler(container.db, settings, clock=container.clock))
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
