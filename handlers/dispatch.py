@@ -19,7 +19,7 @@ from handlers.commands.filters import ArgumentError, ParseEnv
 from handlers.commands.help import private_only_reply, unknown_reply, usage_reply
 from handlers.commands.parse import Invocation, read_command
 from handlers.commands.permissions import may_use
-from handlers.events import ChatMessage, HandlerContext, JoinEvent, Reply, TextReply
+from handlers.events import SENDER_MEMBER, ChatMessage, HandlerContext, JoinEvent, Reply, TextReply
 from handlers.i18n import L, tr
 from handlers.identities import find_customer, find_staff, resolve_customer
 from handlers.joins import welcome_join
@@ -31,6 +31,12 @@ TEXT = {
     "failed": L(
         "抱歉，刚才没有处理成功，请稍后再试。",
         "Sorry, something went wrong. Please try again in a moment.",
+    ),
+    "not_staff": L(
+        "您还不是员工账号，请联系管理员用 fission staff add 添加：\n"
+        "fission staff add --platform {platform} --user-id {user_id} --name 姓名 --role agent",
+        "You are not registered as staff yet. Ask an administrator to add you:\n"
+        "fission staff add --platform {platform} --user-id {user_id} --name NAME --role agent",
     ),
 }
 
@@ -47,6 +53,8 @@ async def dispatch_message(ctx: HandlerContext, msg: ChatMessage) -> list[Reply]
     try:
         async with ctx.db.uow() as uow:
             caller = await _identify(uow.session, msg, now)
+            if caller is None:
+                return [_not_staff_reply(ctx, msg)]
             call = CommandCall(
                 ctx=ctx,
                 session=uow.session,
@@ -64,10 +72,19 @@ async def dispatch_message(ctx: HandlerContext, msg: ChatMessage) -> list[Reply]
     return replies
 
 
-async def _identify(session: AsyncSession, msg: ChatMessage, now: datetime) -> Caller:
+def _not_staff_reply(ctx: HandlerContext, msg: ChatMessage) -> Reply:
+    return TextReply(
+        tr(TEXT, "not_staff", ctx.settings.locale, platform=msg.platform, user_id=msg.user_id)
+    )
+
+
+async def _identify(session: AsyncSession, msg: ChatMessage, now: datetime) -> Caller | None:
     """Staff are recognised by their platform user id; anybody else is a customer, created on
     first contact. A staff member becomes a customer record only when a customer command
-    needs one (see `CommandCall.customer_id`)."""
+    needs one (see `CommandCall.customer_id`).
+
+    None for an organisation member who is not staff (a WeCom corp member writing to the app):
+    customers never write from a member account, so a member is staff or nobody."""
     caller = Caller(
         platform=msg.platform,
         app_id=msg.app_id,
@@ -76,6 +93,8 @@ async def _identify(session: AsyncSession, msg: ChatMessage, now: datetime) -> C
         display_name=msg.display_name,
     )
     caller.staff = await find_staff(session, platform=msg.platform, user_id=msg.user_id)
+    if caller.staff is None and msg.sender_kind == SENDER_MEMBER:
+        return None
     if caller.staff is None:
         caller.customer_id = await resolve_customer(
             session,
@@ -93,6 +112,7 @@ async def _identify(session: AsyncSession, msg: ChatMessage, now: datetime) -> C
             app_id=msg.app_id,
             user_id=msg.user_id,
             union_id=msg.union_id,
+            sender_kind=msg.sender_kind,
         )
     return caller
 

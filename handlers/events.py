@@ -14,6 +14,9 @@ from datetime import datetime
 from config import Settings
 from models.db import Database
 
+SENDER_CUSTOMER = "customer"
+SENDER_MEMBER = "member"
+
 
 @dataclass(frozen=True)
 class ChatMessage:
@@ -30,6 +33,11 @@ class ChatMessage:
     received_at: datetime
     union_id: str | None = None  # cross-app identity where the platform has one
     display_name: str | None = None
+    # SENDER_CUSTOMER: anybody who may be a customer. SENDER_MEMBER: an account of the
+    # organisation's own directory (a WeCom corp member writing to the self-built app), whose
+    # id lives in another namespace than customers' ids. A member who is not staff is
+    # refused, never made a customer on first contact.
+    sender_kind: str = SENDER_CUSTOMER
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,10 @@ class JoinEvent:
     union_id: str | None = None
     conversation_id: str | None = None  # the group joined, if any
     display_name: str | None = None
+    # Who brought the newcomer in (a Feishu group's `operator_id`), on the same platform and
+    # app. Without a referral code, a known customer here is the inviter (their personal code).
+    added_by_user_id: str | None = None
+    added_by_union_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ Customers are found through `customer_identities (platform, app_id, kind, value)
 so a customer who first wrote to the Official Account and later to the WeCom app stays one
 customer. An unknown sender gets a bare customer record (source `chat`) on first contact.
 
+A WeCom corp member's `userid` (app messages) and a customer's `external_userid` (contact
+events, customer groups) are different namespaces on one platform: a member's id is stored
+under its own kind (`userid`), so the two can never be mistaken for one another.
+
 Creation is race-safe without locks: the bare customer's external id is derived from the
 platform identity, and both inserts are `ON CONFLICT DO NOTHING` followed by a read, so two
 simultaneous first messages from one person end with one customer on SQLite and PostgreSQL.
@@ -21,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.events import SENDER_MEMBER
 from models.customer import Customer, CustomerIdentity
 from models.staff import Staff, StaffIdentity
 
@@ -31,6 +36,8 @@ USER_ID_KINDS = {
     "feishu": "open_id",
     "console": "console_id",
 }
+# The kind of an organisation member's id (`ChatMessage.sender_kind == SENDER_MEMBER`).
+MEMBER_ID_KINDS = {"wecom": "userid"}
 UNION_ID_KINDS = {"wecom": "unionid", "wechat": "unionid", "feishu": "union_id"}
 # WeChat's unionid is shared by the Official Account and WeCom (one WeChat open platform).
 UNION_FAMILIES = {
@@ -56,15 +63,20 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-def chat_external_id(platform: str, user_id: str) -> str:
-    """The external id of a customer first met in chat: readable when it fits, hashed if not."""
-    candidate = f"{platform}:{user_id}"
+def chat_external_id(platform: str, user_id: str, sender_kind: str | None = None) -> str:
+    """The external id of a customer first met in chat: readable when it fits, hashed if not.
+    A member's id gets its own prefix, so it cannot take over a customer's external id."""
+    prefix = f"{platform}:member" if sender_kind == SENDER_MEMBER else platform
+    candidate = f"{prefix}:{user_id}"
     if len(candidate) <= _MAX_EXTERNAL_ID:
         return candidate
-    return f"{platform}:h:{hashlib.sha256(user_id.encode()).hexdigest()[:40]}"
+    return f"{prefix}:h:{hashlib.sha256(user_id.encode()).hexdigest()[:40]}"
 
 
-def user_id_kind(platform: str) -> str:
+def user_id_kind(platform: str, sender_kind: str | None = None) -> str:
+    """The identity kind a sender's platform user id is stored under."""
+    if sender_kind == SENDER_MEMBER:
+        return MEMBER_ID_KINDS.get(platform, "member_id")
     return USER_ID_KINDS.get(platform, "user_id")
 
 
@@ -75,13 +87,14 @@ async def find_customer(
     app_id: str,
     user_id: str,
     union_id: str | None = None,
+    sender_kind: str | None = None,
 ) -> int | None:
     """The customer behind a platform identity, or None; never creates anything."""
     found = await session.scalar(
         select(CustomerIdentity.customer_id).where(
             CustomerIdentity.platform == platform,
             CustomerIdentity.app_id == app_id,
-            CustomerIdentity.kind == user_id_kind(platform),
+            CustomerIdentity.kind == user_id_kind(platform, sender_kind),
             CustomerIdentity.value == user_id,
         )
     )
@@ -108,14 +121,20 @@ async def resolve_customer(
     now: datetime,
     union_id: str | None = None,
     display_name: str | None = None,
+    sender_kind: str | None = None,
 ) -> int:
     """The customer id for a sender, creating a bare `chat` customer on first contact and
     recording any identity (user id, union id) not stored yet. Flushes; never commits."""
     customer_id = await find_customer(
-        session, platform=platform, app_id=app_id, user_id=user_id, union_id=union_id
+        session,
+        platform=platform,
+        app_id=app_id,
+        user_id=user_id,
+        union_id=union_id,
+        sender_kind=sender_kind,
     )
     if customer_id is None:
-        external_id = chat_external_id(platform, user_id)
+        external_id = chat_external_id(platform, user_id, sender_kind)
         name = display_name.strip()[:_MAX_NAME] if display_name and display_name.strip() else None
         await session.execute(
             _insert(session, Customer)
@@ -139,7 +158,7 @@ async def resolve_customer(
         customer_id=customer_id,
         platform=platform,
         app_id=app_id,
-        kind=user_id_kind(platform),
+        kind=user_id_kind(platform, sender_kind),
         value=user_id,
         now=now,
     )
@@ -154,7 +173,9 @@ async def resolve_customer(
             now=now,
         )
     # Read back: if another request linked this identity first, its customer wins.
-    linked = await find_customer(session, platform=platform, app_id=app_id, user_id=user_id)
+    linked = await find_customer(
+        session, platform=platform, app_id=app_id, user_id=user_id, sender_kind=sender_kind
+    )
     return linked if linked is not None else customer_id
 
 

@@ -3,8 +3,12 @@ Official Account parametric QR, a Feishu group join): record the join through th
 domain and welcome them.
 
 The newcomer becomes (or already is) a customer through the same identity mapping as chat
-messages. The welcome never tells them why an invitation did not count (self-referral, already
-a customer, …): that is for staff; they simply get the plain welcome.
+messages. A join without a code but with the person who added the newcomer (a Feishu group's
+operator) is attributed to that person's personal code when they are a known customer; an
+unknown operator, a staff member, or the newcomer adding themselves is a plain join.
+
+The welcome never tells them why an invitation did not count (self-referral, already a
+customer, …): that is for staff; they simply get the plain welcome.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import HandlerContext, JoinEvent, Reply, TextReply
 from handlers.i18n import L, tr
-from handlers.identities import resolve_customer
+from handlers.identities import find_customer, find_staff, resolve_customer
 from handlers.rewards_text import coupon_face
 from models.customer import Customer
 from models.masking import mask_name
-from models.referral import record_join, rewards_summary
+from models.referral import get_or_create_code, record_join, rewards_summary
 from models.referral.tables import ReferralProgram
 
 TEXT = {
@@ -53,12 +57,13 @@ async def welcome_join(session: AsyncSession, ctx: HandlerContext, event: JoinEv
         display_name=event.display_name,
         now=event.occurred_at,
     )
-    if not event.referral_code:
+    code = event.referral_code or await _code_of_adder(session, event, customer_id)
+    if not code:
         return [TextReply(tr(TEXT, "welcome", locale))]
     result = await record_join(
         session,
         invitee_customer_id=customer_id,
-        code=event.referral_code,
+        code=code,
         channel=event.channel,
         now=event.occurred_at,
     )
@@ -86,3 +91,25 @@ async def welcome_join(session: AsyncSession, ctx: HandlerContext, event: JoinEv
     else:
         lines.append(tr(TEXT, "next", locale))
     return [TextReply("\n".join(lines))]
+
+
+async def _code_of_adder(session: AsyncSession, event: JoinEvent, newcomer_id: int) -> str | None:
+    """The personal code of the customer who added the newcomer, or None (no such person, not
+    a customer, staff, or the newcomer themselves). Looking up never creates a customer; the
+    code is created if the inviter has none yet (their eligible program decides)."""
+    if not event.added_by_user_id or event.added_by_user_id == event.user_id:
+        return None
+    staff = await find_staff(session, platform=event.platform, user_id=event.added_by_user_id)
+    if staff is not None:
+        return None
+    inviter_id = await find_customer(
+        session,
+        platform=event.platform,
+        app_id=event.app_id,
+        user_id=event.added_by_user_id,
+        union_id=event.added_by_union_id,
+    )
+    if inviter_id is None or inviter_id == newcomer_id:
+        return None
+    code = await get_or_create_code(session, customer_id=inviter_id, now=event.occurred_at)
+    return code.code if code is not None else None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
-from chatkit import NOW, as_text, make_ctx, say, seed_people
+from chatkit import NOW, as_text, make_ctx, message, say, seed_people
 from sqlalchemy import func, select
 
-from handlers.dispatch import dispatch_join
-from handlers.events import JoinEvent
+from handlers.dispatch import dispatch_join, dispatch_message
+from handlers.events import SENDER_MEMBER, JoinEvent
 from models.customer import Customer, CustomerIdentity
 from models.db import Database
+from models.referral.tables import Invitation
 
 
 async def _customers(db: Database) -> list[Customer]:
@@ -142,3 +144,35 @@ async def test_english_locale_replies_in_english(db: Database) -> None:
     text = as_text(await say(ctx, "hello"))
     assert text.startswith("I don't know “hello”. You can send: /")
     assert as_text(await say(ctx, "帮助")).startswith("Here is what I can do:")
+
+
+async def test_a_member_account_that_is_not_staff_is_refused_and_stored_nowhere(
+    db: Database,
+) -> None:
+    ctx = make_ctx(db, locale="en")
+    member = replace(message("/points", user="lisi", platform="wecom"), sender_kind=SENDER_MEMBER)
+    assert as_text(await dispatch_message(ctx, member)) == (
+        "You are not registered as staff yet. Ask an administrator to add you:\n"
+        "fission staff add --platform wecom --user-id lisi --name NAME --role agent"
+    )
+    assert await _customers(db) == []
+    assert await _identities(db) == []
+
+
+async def test_a_newcomer_who_added_themselves_is_a_plain_join(db: Database) -> None:
+    ctx = make_ctx(db)
+    await say(ctx, "帮助", user="ou_self", platform="feishu", app_id="cli_1")  # a customer now
+    event = JoinEvent(
+        platform="feishu",
+        app_id="cli_1",
+        event_id="j-self",
+        user_id="ou_self",
+        channel="feishu_group",
+        occurred_at=NOW,
+        added_by_user_id="ou_self",
+    )
+    [welcome] = await dispatch_join(ctx, event)
+    assert as_text([welcome]).startswith("欢迎加入！")
+    async with db.uow() as uow:
+        count = await uow.session.scalar(select(func.count()).select_from(Invitation))
+    assert count == 0

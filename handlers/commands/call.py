@@ -66,5 +66,6 @@ class CommandCall:
                 union_id=self.caller.union_id,
                 display_name=self.caller.display_name,
                 now=self.now,
+                sender_kind=self.message.sender_kind,
             )
         return self.caller.customer_id

@@ -1,8 +1,10 @@
 """Decrypted Feishu events (schema 2.0) → what to store.
 
 Handled: `im.message.receive_v1` (text, group or private; messages from bots/apps — our own
-included — are ignored) and `im.chat.member.user.added_v1` (a group join). Every other type is
-answered 200 and ignored explicitly: an error answer makes Feishu retry for hours.
+included — are ignored) and `im.chat.member.user.added_v1` (a group join; its `operator_id`,
+who added the members, travels with each join so the handlers can attribute it to that
+person's referral code when they are a customer). Every other type is answered 200 and
+ignored explicitly: an error answer makes Feishu retry for hours.
 
 Whether a group message is *to the bot* depends on the bot's open_id, which needs an API call,
 so the raw mentions are stored and `to_chat_message` decides in the worker.
@@ -150,6 +152,10 @@ def _members_added(
     if not chat_id:
         raise malformed("事件缺少 chat_id / event without chat_id")
     joined = occurred_at(header, now)
+    operator = event.get("operator_id")
+    operator_ids = operator if isinstance(operator, dict) else {}
+    added_by = str(operator_ids.get("open_id") or "") or None
+    added_by_union = str(operator_ids.get("union_id") or "") or None
     joins = []
     for user in event.get("users") or ():
         if not isinstance(user, dict):
@@ -169,6 +175,8 @@ def _members_added(
                 union_id=str(ids.get("union_id") or "") or None,
                 conversation_id=chat_id,
                 display_name=str(user.get("name") or "") or None,
+                added_by_user_id=added_by,
+                added_by_union_id=added_by_union,
             )
         )
     if not joins:

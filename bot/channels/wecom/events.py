@@ -1,6 +1,8 @@
 """Decrypted WeCom callbacks → what to store.
 
-Text messages to the app (from members) go through wechatpy's WeCom parser. wechatpy parses the
+Text messages to the app come from corp MEMBERS (their internal `userid`), never from
+customers (who reach the bot as external contacts and in customer groups): they are marked
+`sender_kind=SENDER_MEMBER` and go through wechatpy's WeCom parser. wechatpy parses the
 customer-contact events as unknown events, so those are read here:
 - `change_external_contact` / `add_external_contact` (or `add_half_external_contact`): a
   customer added a staff member, `State` is the contact way's state → a referral join;
@@ -19,7 +21,7 @@ from bot.channels.base import malformed
 from bot.channels.channel import Parsed, event_key, referral_code_from_state
 from bot.channels.payloads import join_to_json, message_to_json
 from bot.channels.safexml import XmlDoc
-from handlers.events import ChatMessage, JoinEvent
+from handlers.events import SENDER_MEMBER, ChatMessage, JoinEvent
 
 CONTACT_ADDED = ("add_external_contact", "add_half_external_contact")
 
@@ -71,6 +73,7 @@ def _text(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed
         text=text,
         is_to_me=True,
         received_at=now,
+        sender_kind=SENDER_MEMBER,  # app messages come from corp members, never customers
     )
     return Parsed("message", msg_id, {"event": message_to_json(msg), "route": {"touser": sender}})
 
