@@ -33,6 +33,11 @@ _TEXT = {
             "已写入 {customers} 位客户、{orders} 笔订单（其中 {refunded} 笔已退款）、"
             "{events} 条行为记录、{staff} 位员工、{follow_ups} 条跟进记录。"
         ),
+        "referrals": (
+            "老带新活动：{codes} 位客户有专属邀请码，{clicks} 次链接点击，{joins} 位好友加入，"
+            "{conversions} 位完成首单（{review} 位待审核，{refunds} 笔退款撤销奖励），"
+            "已结算奖励 {settled} 个。"
+        ),
         "history": "已按月运行生命周期分类：{dates}",
         "try": "试试查看客户卡片：",
         "most_history": "阶段变化最多的客户",
@@ -51,6 +56,11 @@ _TEXT = {
         "made": (
             "Wrote {customers} customers, {orders} orders ({refunded} refunded), "
             "{events} activity events, {staff} staff, {follow_ups} follow-ups."
+        ),
+        "referrals": (
+            "Referrals: {codes} customers with a personal code, {clicks} link clicks, "
+            "{joins} friends joined, {conversions} converted ({review} under review, "
+            "{refunds} refunded and revoked), {settled} rewards settled."
         ),
         "history": "Lifecycle classified monthly on: {dates}",
         "try": "Try a customer card:",
@@ -115,6 +125,7 @@ async def _demo(
 ) -> str:
     from models.demo import DemoDatabaseNotEmpty, create_demo_data, wipe_all_data
     from models.demo_history import classify_history, history_dates, pick_examples
+    from models.demo_referrals import create_demo_referrals
     from models.migrate import upgrade
 
     lang = "en" if settings.locale == "en" else "zh-CN"
@@ -134,6 +145,8 @@ async def _demo(
             raise click.ClickException(
                 text["not_empty"].format(url=_display_url(url), count=exc.customers)
             ) from exc
+        # Before the lifecycle runs: converted referrals are a "mature" signal.
+        referrals = await create_demo_referrals(db, as_of=as_of, tz=settings.tz, seed=seed)
         summary = await classify_history(
             db, as_of=as_of, tz=settings.tz, rules=settings.lifecycle, grading=settings.grading
         )
@@ -149,6 +162,15 @@ async def _demo(
             events=stats.events,
             staff=stats.staff,
             follow_ups=stats.follow_ups,
+        ),
+        text["referrals"].format(
+            codes=referrals.codes,
+            clicks=referrals.clicks,
+            joins=referrals.joins,
+            conversions=referrals.conversions,
+            review=referrals.under_review,
+            refunds=referrals.refunds,
+            settled=referrals.rewards_settled,
         ),
         text["history"].format(dates=", ".join(str(d) for d in history_dates(as_of))),
         "",

@@ -47,6 +47,7 @@ async def prepare_demo(
 ) -> DemoReady:
     from models.demo import create_demo_data
     from models.demo_history import classify_history
+    from models.demo_referrals import create_demo_referrals
     from models.migrate import upgrade
 
     _remove_sqlite_files(DEMO_URL)
@@ -57,6 +58,8 @@ async def prepare_demo(
         stats = await create_demo_data(
             db, as_of=as_of, tz=settings.tz, customers=customers, seed=seed
         )
+        # Before the lifecycle runs: converted referrals are a "mature" signal.
+        await create_demo_referrals(db, as_of=as_of, tz=settings.tz, seed=seed)
         await classify_history(
             db, as_of=as_of, tz=settings.tz, rules=settings.lifecycle, grading=settings.grading
         )
