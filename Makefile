@@ -38,8 +38,9 @@ browser:
 test: setup browser lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Speed benchmarks, not tests (bench/README.md); e.g. make bench BENCH_ARGS='lifecycle --scale 0.1'
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
