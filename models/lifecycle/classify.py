@@ -90,7 +90,12 @@ def _verdicts(w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str) -> Se
         select(
             o.customer_id,
             (func.rank().over(order_by=o.revenue_90d_fen.desc()) - 1).label("ahead"),
-            func.count().over().label("ranked"),
+            select(func.count())
+            .select_from(scratch.order_metrics)
+            .where(ordered_90d > 0)
+            .correlate(None)
+            .scalar_subquery()
+            .label("ranked"),
         )
         .where(ordered_90d > 0)
         .subquery("lc_revenue_rank")

@@ -82,7 +82,12 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
         b.frequency,
         b.aov,
         b.ltv,
-        func.count().over().label("n"),
+        # N, once: a scalar count is cheaper than a whole-table window over every row
+        select(func.count())
+        .select_from(scratch.order_metrics)
+        .correlate(None)
+        .scalar_subquery()
+        .label("n"),
         # values <= mine = N - (values > mine) = N + 1 - rank in descending order
         func.rank().over(order_by=b.frequency.desc()).label("r_frequency"),
         func.rank().over(order_by=b.aov.desc()).label("r_aov"),
@@ -140,13 +145,8 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
             else_=literal("C", String),
         )
     score = cast(g.score_key, Float) / (g.n * sql_int(wf + wa + wl))
-    stored = exists(
-        select(CustomerGrade.customer_id).where(CustomerGrade.customer_id == g.customer_id)
-    )
     await scratch.fill(
-        conn,
-        scratch.grades,
-        select(g.customer_id, letter, score, g.frequency, g.aov, g.ltv, stored),
+        conn, scratch.grades, select(g.customer_id, letter, score, g.frequency, g.aov, g.ltv)
     )
 
 
@@ -169,6 +169,13 @@ async def save_grades(conn: AsyncConnection, as_of: date, now: datetime) -> None
         "ltv_fen": t.ltv_fen,
         "as_of": literal(as_of, Date),
     }
+    # New rows first: the anti-join then scans the table before the update has doubled
+    # its row versions.
+    stored = select(cg.c.customer_id).where(cg.c.customer_id == t.customer_id)
+    new = select(t.customer_id, *values.values(), literal(now, UTCDateTime())).where(
+        ~exists(stored)
+    )
+    await conn.execute(insert(cg).from_select(["customer_id", *values, "updated_at"], new))
     await conn.execute(
         update(cg)
         .where(
@@ -177,8 +184,6 @@ async def save_grades(conn: AsyncConnection, as_of: date, now: datetime) -> None
         )
         .values(**values, updated_at=literal(now, UTCDateTime()))
     )
-    new = select(t.customer_id, *values.values(), literal(now, UTCDateTime())).where(~t.stored)
-    await conn.execute(insert(cg).from_select(["customer_id", *values, "updated_at"], new))
     # Every graded customer now has a row; more rows than graded customers means stale ones
     # (all orders refunded, or a run for an earlier T). Rare: count before paying for the
     # anti-join that finds them.

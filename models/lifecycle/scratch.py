@@ -105,7 +105,6 @@ grades = _temp(
     Column("orders_365d", Integer, nullable=False),
     Column("aov_fen", BigInteger, nullable=False),
     Column("ltv_fen", BigInteger, nullable=False),
-    Column("stored", Boolean, nullable=False),  # the customer had a grade row before this run
 )
 
 ALL = (order_metrics, event_metrics, referral_metrics, results, grades)
