@@ -34,6 +34,8 @@ DEMO_CUSTOMERS = 3000
 def serve_cmd(host: str, port: int, demo: bool) -> None:
     """启动服务 / run the bot's web server."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # APScheduler logs every execution (a 30 s heartbeat) at INFO; our jobs log their own runs.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = get_settings()
     example = None
     if demo:
