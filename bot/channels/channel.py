@@ -8,6 +8,7 @@ neutral reply (`deliver_replies`); everything else is here, once.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,13 +63,14 @@ def referral_code_from_state(state: str | None) -> str | None:
     return normalize_code(state)
 
 
-class Channel:
+class Channel(ABC):
     platform = ""
 
     def __init__(self, app_id: str, deps: ChannelDeps) -> None:
         self.app_id = app_id
         self.deps = deps
 
+    @abstractmethod
     async def handle(self, req: CallbackRequest) -> CallbackResponse:
         """Verify and parse one callback, store it, answer; raises `Rejected` when refused."""
         raise NotImplementedError
@@ -124,6 +126,7 @@ class Channel:
     async def process_group_change(self, event: StoredEvent) -> None:
         raise ValueError(f"{self.platform} has no group changes")
 
+    @abstractmethod
     async def deliver_replies(
         self,
         key: str,
@@ -134,6 +137,7 @@ class Channel:
         """Send `replies` where `route` says; one idempotency key per piece (`key:index…`)."""
         raise NotImplementedError
 
+    @abstractmethod
     async def push(self, user_id: str, replies: list[Reply], key: str) -> list[SendResult]:
         """Replies to one user outside any callback (campaigns, reminders), each piece sent at
         most once under `key:index…`: WeCom app message to a member, Official Account
