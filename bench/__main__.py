@@ -83,19 +83,23 @@ def _failed(result: Result) -> bool:
 
 def summary_line(result: Result) -> str:
     f = result.figures
-    if result.bench == "lifecycle":
+    if result.bench == "lifecycle" and f.get("ratio") is not None:
         figure = (
             f"first run {f['first_run_s']}s = {f['ratio']}x bare aggregate {f['baseline_s']}s "
-            f"({f['ratio_vs_fastest_form']}x its fastest form); re-run {f['rerun_ratio']}x, "
-            f"next day {f['next_day_ratio']}x"
+            f"({f['ratio_vs_fastest_form']}x its fastest form); "
+            f"re-run {f.get('rerun_ratio', '-')}x, next day {f.get('next_day_ratio', '-')}x"
         )
-    else:
+    elif result.bench == "import" and "rows_per_s" in f:
         figure = (
             f"{f['rows_per_s']:,} rows/s ({f['vs_bare_load']}x bare load, "
-            f"{f['vs_parse']}x csv.reader); re-import {f['reimport_rows_per_s']:,} rows/s"
+            f"{f['vs_parse']}x csv.reader); re-import {f.get('reimport_rows_per_s', 0):,} rows/s"
         )
-    flagged = "  (a check failed, see above)" if f["verdict"] == "PASS" and _failed(result) else ""
-    return f"  {result.bench:<9} {result.backend:<10} {f['verdict']}  {figure}{flagged}"
+    else:
+        figure = str(f.get("check", "no figures"))
+    flagged = (
+        "  (a check failed, see above)" if f.get("verdict") == "PASS" and _failed(result) else ""
+    )
+    return f"  {result.bench:<9} {result.backend:<10} {f.get('verdict')}  {figure}{flagged}"
 
 
 async def main(argv: list[str]) -> int:

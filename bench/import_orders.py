@@ -26,20 +26,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bench.harness import (
     Options,
     Result,
     bench_database,
     best_of,
-    explain_slow,
     load_average,
     peak_rss_mib,
-    print_plans,
     seconds,
-    statement_times,
     timed,
 )
+from bench.observe import explain_slow, print_plans, statement_timeout, statement_times, timed_out
 from bench.orders_csv import write_customers, write_orders
 from models.db import Database
 from models.importing import ImportResult, import_csv
@@ -50,6 +49,9 @@ TZ = ZoneInfo("Asia/Shanghai")
 SEED = 11
 BATCH = 50_000
 PLAIN = "bench_plain_orders"
+# Ceiling per SQL statement on PostgreSQL: far above any healthy statement (~30 s for the
+# merge of 1M orders), low enough that a pathological plan ends as a reported failure.
+LIMIT_S = 300.0
 COLUMNS = ["order_no", "customer_external_id", "amount", "paid_at", "status"]
 
 
@@ -127,66 +129,79 @@ async def bench_import(backend: str, options: Options, workdir: Path) -> Result:
         flush=True,
     )
 
-    async with bench_database(backend, workdir) as db:
-        spent, found = await timed(lambda: _import(db, "customers", customers_csv))
-        f.update(customers_s=seconds(spent), customers_rows_per_s=_rate(customers, spent))
-        print(
-            f"  customers file first: {spent:.2f}s, {_rate(customers, spent):,} rows/s "
-            f"({_counts(found)})",
-            flush=True,
-        )
-
-        parse, _, parsed = await best_of(2, lambda: asyncio.to_thread(parse_only, orders_csv), None)
-        load, loaded = await timed(lambda: bare_load(db, orders_csv))
-        f.update(parse_s=seconds(parse), bare_load_s=seconds(load))
-        print(
-            f"  baselines: csv.reader only {parse:.2f}s ({_rate(parsed, parse):,} rows/s); "
-            f"bare load {load:.2f}s ({_rate(loaded, load):,} rows/s)",
-            flush=True,
-        )
-
-        async with explain_slow(db, options.explain_s) as plans:
-            with statement_times(db) as statements:
-                spent, found = await timed(lambda: _import(db, "orders", orders_csv))
-        rate = _rate(rows, spent)
-        verdict = "PASS" if rate >= TARGET_ROWS_PER_S else "FAIL"
-        ok = found.imported == rows and found.rejected == 0
-        f.update(
-            import_s=seconds(spent),
-            rows_per_s=rate,
-            vs_parse=round(spent / parse, 2),
-            vs_bare_load=round(spent / load, 2),
-            target=f">= {TARGET_ROWS_PER_S:,} rows/s",
-            verdict=verdict,
-            check="ok" if ok else _counts(found),
-            statements=statements.figures(),
-        )
-        print(
-            f"  import: {spent:.2f}s, {rate:,} rows/s -> {verdict} "
-            f"(target >= {TARGET_ROWS_PER_S:,}); {spent / parse:.1f}x csv.reader, "
-            f"{spent / load:.1f}x bare load; {_counts(found)}",
-            flush=True,
-        )
-        print(statements.report(), flush=True)
-        print_plans(plans)
-
-        spent, again = await timed(lambda: _import(db, "orders", orders_csv))
-        unchanged = again.imported == 0 and again.updated == 0 and again.rejected == 0
-        f.update(
-            reimport_s=seconds(spent),
-            reimport_rows_per_s=_rate(rows, spent),
-            reimport_check="ok" if unchanged else _counts(again),
-        )
-        print(
-            f"  re-import: {spent:.2f}s, {_rate(rows, spent):,} rows/s; {_counts(again)}",
-            flush=True,
-        )
-
+    async with bench_database(backend, workdir) as db, statement_timeout(db, LIMIT_S):
+        try:
+            await _measure(db, options, workdir, rows, customers, f)
+        except DBAPIError as exc:
+            if not timed_out(exc):
+                raise
+            statement = " ".join(str(exc.statement).split())[:100]
+            f.update(verdict="FAIL", check=f"TIMED OUT after {LIMIT_S:.0f}s in: {statement}")
+            print(f"  {f['check']}", flush=True)
     if options.bare_customers:
-        await _bare_customers(backend, workdir, orders_csv, rows, f)
+        await _bare_customers(backend, workdir, workdir / "orders.csv", rows, f)
     f.update(load_after=load_average(), peak_rss_mib=peak_rss_mib())
     print(f"  load {f['load_after']}, peak RSS {f['peak_rss_mib']} MiB", flush=True)
     return result
+
+
+async def _measure(
+    db: Database, options: Options, workdir: Path, rows: int, customers: int, f: dict[str, Any]
+) -> None:
+    customers_csv, orders_csv = workdir / "customers.csv", workdir / "orders.csv"
+    spent, found = await timed(lambda: _import(db, "customers", customers_csv))
+    f.update(customers_s=seconds(spent), customers_rows_per_s=_rate(customers, spent))
+    print(
+        f"  customers file first: {spent:.2f}s, {_rate(customers, spent):,} rows/s "
+        f"({_counts(found)})",
+        flush=True,
+    )
+
+    parse, _, parsed = await best_of(2, lambda: asyncio.to_thread(parse_only, orders_csv), None)
+    load, loaded = await timed(lambda: bare_load(db, orders_csv))
+    f.update(parse_s=seconds(parse), bare_load_s=seconds(load))
+    print(
+        f"  baselines: csv.reader only {parse:.2f}s ({_rate(parsed, parse):,} rows/s); "
+        f"bare load {load:.2f}s ({_rate(loaded, load):,} rows/s)",
+        flush=True,
+    )
+
+    async with explain_slow(db, options.explain_s) as plans:
+        with statement_times(db) as statements:
+            spent, found = await timed(lambda: _import(db, "orders", orders_csv))
+    rate = _rate(rows, spent)
+    verdict = "PASS" if rate >= TARGET_ROWS_PER_S else "FAIL"
+    ok = found.imported == rows and found.rejected == 0
+    f.update(
+        import_s=seconds(spent),
+        rows_per_s=rate,
+        vs_parse=round(spent / parse, 2),
+        vs_bare_load=round(spent / load, 2),
+        target=f">= {TARGET_ROWS_PER_S:,} rows/s",
+        verdict=verdict,
+        check="ok" if ok else _counts(found),
+        statements=statements.figures(),
+    )
+    print(
+        f"  import: {spent:.2f}s, {rate:,} rows/s -> {verdict} "
+        f"(target >= {TARGET_ROWS_PER_S:,}); {spent / parse:.1f}x csv.reader, "
+        f"{spent / load:.1f}x bare load; {_counts(found)}",
+        flush=True,
+    )
+    print(statements.report(), flush=True)
+    print_plans(plans)
+
+    spent, again = await timed(lambda: _import(db, "orders", orders_csv))
+    unchanged = again.imported == 0 and again.updated == 0 and again.rejected == 0
+    f.update(
+        reimport_s=seconds(spent),
+        reimport_rows_per_s=_rate(rows, spent),
+        reimport_check="ok" if unchanged else _counts(again),
+    )
+    print(
+        f"  re-import: {spent:.2f}s, {_rate(rows, spent):,} rows/s; {_counts(again)}",
+        flush=True,
+    )
 
 
 async def _bare_customers(
