@@ -163,7 +163,8 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
         lines.append(line)
         lines.append(t["why"].format(rule=rule_label(card.stage.rule, lang)))
         if card.stage.metrics:
-            lines.append(t["metrics"].format(metrics=format_metrics(card.stage.metrics, lang)))
+            receipt = format_metrics(card.stage.metrics, lang, card.stage.as_of)
+            lines.append(t["metrics"].format(metrics=receipt))
 
     if card.grade is not None:
         lines.append(

@@ -7,6 +7,7 @@ assignment. An id or key not listed here is shown as it is, so a new rule never 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 RULE_LABELS: Mapping[str, Mapping[str, str]] = {
@@ -46,8 +47,8 @@ RULE_LABELS: Mapping[str, Mapping[str, str]] = {
 
 METRIC_LABELS: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {
-        "days_since_last_order": "距最近一单（天）",
-        "days_since_first_order": "距首单（天）",
+        "last_order_on": "最近一单",
+        "first_order_on": "首单日期",
         "orders": "有效订单",
         "reasons": "意向信号",
         "views_recent": "近期浏览",
@@ -68,8 +69,8 @@ METRIC_LABELS: Mapping[str, Mapping[str, str]] = {
         "core_features_recent": "近期核心功能",
     },
     "en": {
-        "days_since_last_order": "days since last order",
-        "days_since_first_order": "days since first order",
+        "last_order_on": "last order",
+        "first_order_on": "first order on",
         "orders": "paid orders",
         "reasons": "interest signals",
         "views_recent": "recent views",
@@ -130,7 +131,25 @@ def rule_label(rule: str, locale: str = "zh-CN") -> str:
     return RULE_LABELS[lang_of(locale)].get(rule, rule)
 
 
-def _value(key: str, value: Any, lang: str) -> str:
+_DAYS_BEFORE = {"zh-CN": "{day}（{days} 天前）", "en": "{day} ({days} days before)"}
+
+
+def _day(value: Any, as_of: date | None, lang: str) -> str | None:
+    """`2024-03-01（75 天前）` for a stored local date, counted back from the run's date."""
+    if not isinstance(value, str):
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    if as_of is None:
+        return value
+    return _DAYS_BEFORE[lang].format(day=value, days=(as_of - day).days)
+
+
+def _value(key: str, value: Any, lang: str, as_of: date | None) -> str:
+    if key.endswith("_on") and (shown := _day(value, as_of, lang)) is not None:
+        return shown
     if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
         return format_money(value)
     if isinstance(value, float):
@@ -141,8 +160,11 @@ def _value(key: str, value: Any, lang: str) -> str:
     return str(value)
 
 
-def format_metrics(metrics: Mapping[str, Any], locale: str = "zh-CN") -> str:
-    """`近90天营收 ¥3,600.00，营收排名 3` — known keys in words, unknown ones as `key=value`."""
+def format_metrics(
+    metrics: Mapping[str, Any], locale: str = "zh-CN", as_of: date | None = None
+) -> str:
+    """`近90天营收 ¥3,600.00，营收排名 3` — known keys in words, unknown ones as `key=value`;
+    dates with how long before `as_of` (the run's date) they were."""
     lang = lang_of(locale)
     labels = METRIC_LABELS[lang]
     # A fixed order (PostgreSQL's JSONB does not keep the order keys were written in).
@@ -151,6 +173,6 @@ def format_metrics(metrics: Mapping[str, Any], locale: str = "zh-CN") -> str:
     parts = []
     for key in keys:
         value = metrics[key]
-        shown = _value(key, value, lang)
+        shown = _value(key, value, lang, as_of)
         parts.append(f"{labels[key]} {shown}" if key in labels else f"{key}={shown}")
     return _SEPARATOR[lang].join(parts)

@@ -20,7 +20,7 @@ from models.customer import Customer
 from models.db import Database
 from models.masking import mask_name, mask_phone
 from models.staff import FollowUp, Staff
-from models.stages import CustomerGrade, StageAssignment, StageTransition
+from models.stages import CustomerGrade, StageAssignment, StageTransition, latest_run_as_of
 
 RECENT_FOLLOW_UPS = 3
 # A query is read as a phone number when it holds nothing but digits and phone punctuation and
@@ -208,6 +208,7 @@ async def build_card(db: Database, customer_id: int, *, tz: tzinfo) -> CustomerC
         customer: Customer = row.Customer
         assignment = await session.get(StageAssignment, customer_id)
         grade = await session.get(CustomerGrade, customer_id)
+        as_of = (await session.execute(latest_run_as_of())).scalar_one_or_none()
         paid = Order.status == "paid"
         totals = (
             await session.execute(
@@ -249,8 +250,8 @@ async def build_card(db: Database, customer_id: int, *, tz: tzinfo) -> CustomerC
             created_on=local_date(customer.created_at, tz),
             marketing_opt_out=customer.marketing_opt_out,
             owner_name=row.owner_name,
-            stage=_stage_info(assignment),
-            grade=_grade_info(grade),
+            stage=_stage_info(assignment, as_of, tz),
+            grade=_grade_info(grade, as_of, tz),
             orders=OrderSummary(
                 count=int(count),
                 total_fen=int(total),
@@ -285,20 +286,24 @@ def _local_day(moment: datetime | None, tz: tzinfo) -> date | None:
     return local_date(moment, tz) if moment is not None else None
 
 
-def _stage_info(assignment: StageAssignment | None) -> StageInfo | None:
+def _stage_info(
+    assignment: StageAssignment | None, as_of: date | None, tz: tzinfo
+) -> StageInfo | None:
+    """`as_of`: the latest run's date; without any run logged (rows written by hand), the day
+    the row was written."""
     if assignment is None:
         return None
     return StageInfo(
         stage=assignment.stage,
         since=assignment.since,
-        as_of=assignment.as_of,
+        as_of=as_of or local_date(assignment.updated_at, tz),
         rule=assignment.rule,
         metrics=dict(assignment.metrics or {}),
         qualified=assignment.qualified,
     )
 
 
-def _grade_info(grade: CustomerGrade | None) -> GradeInfo | None:
+def _grade_info(grade: CustomerGrade | None, as_of: date | None, tz: tzinfo) -> GradeInfo | None:
     if grade is None:
         return None
     return GradeInfo(
@@ -307,5 +312,5 @@ def _grade_info(grade: CustomerGrade | None) -> GradeInfo | None:
         orders_365d=grade.orders_365d,
         aov_fen=grade.aov_fen,
         ltv_fen=grade.ltv_fen,
-        as_of=grade.as_of,
+        as_of=as_of or local_date(grade.updated_at, tz),
     )

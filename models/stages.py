@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Select,
+    String,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId, utcnow
@@ -17,7 +28,10 @@ _STAGE_CHECK = "stage IN ('prospect', 'new', 'growing', 'mature', 'declining', '
 
 class StageAssignment(Base):
     """A customer's current stage, the date it began, and the rule and metrics that put them
-    there — the receipt a staff member sees when they ask "why"."""
+    there — the receipt a staff member sees when they ask "why".
+
+    The date these verdicts describe is the latest run's (`latest_run_as_of`): a row is only
+    rewritten when its content changes, so `updated_at` is when the verdict last changed."""
 
     __tablename__ = "stage_assignments"
     __table_args__ = (
@@ -30,7 +44,6 @@ class StageAssignment(Base):
     )
     stage: Mapped[str] = mapped_column(String(10))
     since: Mapped[date] = mapped_column(Date)
-    as_of: Mapped[date] = mapped_column(Date)
     rule: Mapped[str] = mapped_column(String(40))
     metrics: Mapped[dict[str, Any]]
     qualified: Mapped[bool] = mapped_column(default=False)
@@ -60,7 +73,8 @@ class StageTransition(Base):
 
 
 class CustomerGrade(Base):
-    """Current A/B/C grade with the metrics behind it. Customers without orders have no row."""
+    """Current A/B/C grade with the metrics behind it, as of the latest run. Customers without
+    orders have no row."""
 
     __tablename__ = "customer_grades"
     __table_args__ = (
@@ -76,7 +90,6 @@ class CustomerGrade(Base):
     orders_365d: Mapped[int] = mapped_column(Integer)
     aov_fen: Mapped[int] = mapped_column(BigInteger)
     ltv_fen: Mapped[int] = mapped_column(BigInteger)
-    as_of: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -92,3 +105,9 @@ class LifecycleRun(Base):
     counts: Mapped[dict[str, Any]]
     grades: Mapped[dict[str, Any]]
     transitions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def latest_run_as_of() -> Select[date]:
+    """The date the stored stages and grades describe: that of the last lifecycle run (each
+    run rewrites every customer's verdict in one transaction)."""
+    return select(LifecycleRun.as_of).order_by(LifecycleRun.id.desc()).limit(1)

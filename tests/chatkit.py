@@ -21,7 +21,7 @@ from models.activity import Order
 from models.customer import Customer, CustomerIdentity
 from models.db import Database
 from models.staff import FollowUp, Staff, StaffIdentity
-from models.stages import CustomerGrade, StageAssignment
+from models.stages import CustomerGrade, LifecycleRun, StageAssignment
 
 # Monday 3 June 2024, 10:00 in Shanghai.
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
@@ -158,11 +158,11 @@ async def seed_people(db: Database) -> People:
                     customer_id=who.id,
                     stage=stage,
                     since=TODAY - timedelta(days=5),
-                    as_of=TODAY,
                     rule=rule,
                     metrics=metrics,
                 )
             )
+        s.add(LifecycleRun(as_of=TODAY, counts={}, grades={}, transitions=0, finished_at=NOW))
         s.add(
             CustomerGrade(
                 customer_id=zhang.id,
@@ -171,7 +171,6 @@ async def seed_people(db: Database) -> People:
                 orders_365d=3,
                 aov_fen=12_350,
                 ltv_fen=37_050,
-                as_of=TODAY,
             )
         )
         s.add(

@@ -151,11 +151,12 @@ class World:
         )
 
     def stored_stage(self, name: str, stage: str, *, as_of: date, rule: str) -> StageAssignment:
+        """A verdict stored by an earlier run for `as_of` (no run is logged: the stored rows
+        then count as from another day than any T a test runs)."""
         return StageAssignment(
             customer_id=self.ids[name],
             stage=stage,
             since=as_of - timedelta(days=20),
-            as_of=as_of,
             rule=rule,
             metrics={},
             qualified=False,

@@ -129,7 +129,6 @@ class Builder:
                     orders_365d=len(orders),
                     aov_fen=10000,
                     ltv_fen=10000 * len(orders),
-                    as_of=T,
                 )
             )
         await self.session.flush()

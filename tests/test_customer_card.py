@@ -21,6 +21,7 @@ from models import (
 )
 from models.customer_card import average_fen, build_card, find_customers
 from models.db import Database
+from models.stages import LifecycleRun
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -93,7 +94,6 @@ async def test_match_list_is_masked_and_carries_the_stage(db: Database) -> None:
             customer_id=first,
             stage="growing",
             since=date(2024, 5, 1),
-            as_of=date(2024, 6, 30),
             rule="growing_repeat_orders",
             metrics={},
         ),
@@ -187,7 +187,6 @@ async def test_stage_grade_and_why_are_shown(db: Database) -> None:
             customer_id=customer_id,
             stage="mature",
             since=date(2024, 5, 1),
-            as_of=date(2024, 6, 30),
             rule="mature.signals",
             metrics={
                 "signals": ["no_lapse", "top_revenue"],
@@ -196,6 +195,14 @@ async def test_stage_grade_and_why_are_shown(db: Database) -> None:
                 "windows_with_orders": 3,
             },
         ),
+        # the run whose date the card shows ("依据 … 的数据")
+        LifecycleRun(
+            as_of=date(2024, 6, 30),
+            counts={},
+            grades={},
+            transitions=0,
+            finished_at=datetime(2024, 6, 30, 18, tzinfo=UTC),
+        ),
         CustomerGrade(
             customer_id=customer_id,
             grade="A",
@@ -203,7 +210,6 @@ async def test_stage_grade_and_why_are_shown(db: Database) -> None:
             orders_365d=14,
             aov_fen=123450,
             ltv_fen=1728300,
-            as_of=date(2024, 6, 30),
         ),
     )
     card = await build_card(db, customer_id, tz=SHANGHAI)

@@ -52,12 +52,8 @@ async def test_history_across_dates(db: Database) -> None:
         ("alice", "declining", "churned", date(2024, 8, 15), "churned.inactive"),
     ]
     got = await world.assignments()
-    assert (got["alice"].stage, got["alice"].since, got["alice"].as_of) == (
-        "churned",
-        date(2024, 8, 15),
-        date(2024, 8, 15),
-    )
-    assert got["alice"].metrics == {"days_since_last_order": 106, "orders": 4}
+    assert (got["alice"].stage, got["alice"].since) == ("churned", date(2024, 8, 15))
+    assert got["alice"].metrics == {"last_order_on": "2024-05-01", "orders": 4}
     assert (got["bob"].stage, got["bob"].since) == ("prospect", date(2024, 3, 5))
 
 
@@ -68,8 +64,8 @@ async def test_since_is_kept_while_the_stage_holds(db: Database) -> None:
     for day in (date(2024, 6, 2), date(2024, 6, 10), date(2024, 6, 30)):
         await world.run(day)
     row = (await world.assignments())["carol"]
-    assert (row.stage, row.since, row.as_of) == ("new", date(2024, 6, 2), date(2024, 6, 30))
-    assert row.metrics == {"days_since_first_order": 29}
+    assert (row.stage, row.since) == ("new", date(2024, 6, 2))
+    assert row.metrics == {"first_order_on": "2024-06-01"}
 
 
 async def _snapshot(db: Database) -> tuple[list[tuple[object, ...]], ...]:
@@ -135,6 +131,37 @@ async def test_same_date_twice_changes_nothing(db: Database) -> None:
         "churned": 1,
     }
     assert first.grades == {"A": 1, "B": 1, "C": 2}
+
+
+async def test_next_day_rewrites_only_customers_whose_verdict_changed(db: Database) -> None:
+    """A day passing changes no stored row unless a customer's stage, rule or numbers change
+    (receipts carry dates, and the run's date is kept once per run)."""
+    world = World(db)
+    for name in ("gone", "slipping", "steady"):
+        await world.customer(name)
+    await world.add(
+        world.order("gone", 200, 9000),  # churned on T and on T+1: same receipt
+        world.order("slipping", 59, 5000),  # 59 days on T (grey zone), 60 on T+1: declining
+        world.order("steady", 10, 5000),  # new both days: same receipt
+    )
+    await world.run()
+    before = {row[0]: row for row in (await _snapshot(db))[0]}
+    grades_before = (await _snapshot(db))[1]
+    nxt = await world.run(T + timedelta(days=1))
+    after = {row[0]: row for row in (await _snapshot(db))[0]}
+    ids = world.ids
+
+    assert nxt.transitions == 1
+    assert after[ids["gone"]] == before[ids["gone"]]  # updated_at included
+    assert after[ids["steady"]] == before[ids["steady"]]
+    assert after[ids["slipping"]] != before[ids["slipping"]]
+    got = await world.assignments()
+    assert (got["slipping"].stage, got["slipping"].since) == ("declining", T + timedelta(days=1))
+    assert got["slipping"].metrics == {
+        "last_order_on": (T - timedelta(days=59)).isoformat(),
+        "orders": 1,
+    }
+    assert (await _snapshot(db))[1] == grades_before  # no order aged out of the year
 
 
 async def test_a_refund_after_the_first_run_is_picked_up_on_re_run(db: Database) -> None:

@@ -47,20 +47,21 @@ def usage(previous: int, recent: int, kind: str = "feature_use") -> list[EventSp
     ]
 
 
+def day(age: int) -> str:
+    """The local date `age` days before T, as a receipt stores it."""
+    return (T - timedelta(days=age)).isoformat()
+
+
 def views(*ages: int) -> list[EventSpec]:
     return [("view", age, "") for age in ages]
 
 
 CASES = [
     # new: age(first order) <= 30
-    Case(
-        "new_age_29", "new", "new.first_order", [(29, 5000)], metrics={"days_since_first_order": 29}
-    ),
-    Case(
-        "new_age_30", "new", "new.first_order", [(30, 5000)], metrics={"days_since_first_order": 30}
-    ),
+    Case("new_age_29", "new", "new.first_order", [(29, 5000)], metrics={"first_order_on": day(29)}),
+    Case("new_age_30", "new", "new.first_order", [(30, 5000)], metrics={"first_order_on": day(30)}),
     Case("new_age_31", "growing", "default.growing", [(31, 5000)]),
-    Case("new_age_0", "new", "new.first_order", [(0, 5000)], metrics={"days_since_first_order": 0}),
+    Case("new_age_0", "new", "new.first_order", [(0, 5000)], metrics={"first_order_on": day(0)}),
     # declining: age(last) >= 60
     Case("declining_age_59", "growing", "default.growing", [(59, 5000)]),
     Case(
@@ -68,7 +69,7 @@ CASES = [
         "declining",
         "declining.inactive",
         [(60, 5000)],
-        metrics={"days_since_last_order": 60, "orders": 1},
+        metrics={"last_order_on": day(60), "orders": 1},
     ),
     # churned: age(last) > 90
     Case(
@@ -76,14 +77,14 @@ CASES = [
         "declining",
         "declining.inactive",
         [(120, 5000), (90, 5000)],
-        metrics={"days_since_last_order": 90, "orders": 2},
+        metrics={"last_order_on": day(90), "orders": 2},
     ),
     Case(
         "churned_age_91",
         "churned",
         "churned.inactive",
         [(91, 5000)],
-        metrics={"days_since_last_order": 91, "orders": 1},
+        metrics={"last_order_on": day(91), "orders": 1},
     ),
     # account closed as of T, whatever the orders say
     Case("closed_buyer", "churned", "churned.closed", [(5, 5000)], closed=True, closed_age=2),
@@ -139,7 +140,7 @@ CASES = [
         "churned",
         "churned.inactive",
         [(100, 5000), (5, 5000, {"status": "refunded"})],
-        metrics={"days_since_last_order": 100},
+        metrics={"last_order_on": day(100)},
     ),
     Case("order_after_T_only", "prospect", "prospect.no_order", [(-1, 5000)]),
     Case(
@@ -156,7 +157,7 @@ CASES = [
         "new",
         "new.first_order",
         [(30, 5000, {"hour": 0, "minute": 30})],
-        metrics={"days_since_first_order": 30},
+        metrics={"first_order_on": day(30)},
     ),
     Case("tz_2330_on_T", "new", "new.first_order", [(0, 5000, {"hour": 23, "minute": 30})]),
     Case(
@@ -338,7 +339,6 @@ async def test_every_rule_and_boundary(db: Database) -> None:
         row = got[case.name]
         assert {k: row.metrics.get(k) for k in case.metrics} == case.metrics, case.name
         assert row.qualified is case.qualified, case.name
-        assert row.as_of == T
         expected_since = T if case.previous != case.stage else T - timedelta(days=21)
         assert row.since == expected_since, case.name
 
@@ -358,7 +358,7 @@ async def test_days_follow_the_configured_zone(db: Database) -> None:
     rules, grading = LifecycleRules(), GradingRules()
     shanghai = await run_lifecycle(db, as_of=T, tz=TZ, rules=rules, grading=grading)
     assert shanghai.counts["new"] == 1
-    assert (await world.assignments())["late"].metrics == {"days_since_first_order": 30}
+    assert (await world.assignments())["late"].metrics == {"first_order_on": day(30)}
     utc = await run_lifecycle(db, as_of=T, tz=UTC, rules=rules, grading=grading)
     assert utc.counts["new"] == 0
     assert (await world.assignments())["late"].rule == "default.growing"

@@ -123,7 +123,6 @@ async def test_the_first_live_program_whose_segment_matches_wins(world: World) -
             customer_id=grower,
             stage="growing",
             since=NOW.date(),
-            as_of=NOW.date(),
             rule="growing.repeat_orders",
             metrics={},
         )
@@ -137,7 +136,6 @@ async def test_the_first_live_program_whose_segment_matches_wins(world: World) -
                 orders_365d=1,
                 aov_fen=1,
                 ltv_fen=1,
-                as_of=NOW.date(),
             )
             for cid, grade in ((a_grade, "A"), (c_grade, "C"))
         ]

@@ -12,8 +12,9 @@ customers:
    (grading.py);
 3. stage changes are appended to `stage_transitions`, `stage_assignments` and
    `customer_grades` are brought up to date by UPDATE … FROM and INSERT … SELECT (only rows
-   that differ are written), stale grades deleted, and the run logged in `lifecycle_runs`
-   (store.py).
+   that differ are written — receipts hold dates, not day counts, and the run date is kept
+   once, in `lifecycle_runs`, so an unchanged customer's rows are not touched), stale grades
+   deleted, and the run logged in `lifecycle_runs` (store.py).
 
 Customers are all customers in the table, whatever their `created_at` (a customer record made
 by a late import may carry orders from before it). Re-running the same T on the same data
@@ -43,6 +44,8 @@ from models.lifecycle.metrics import (
 from models.lifecycle.store import (
     append_transitions,
     finish_run,
+    previous_run_as_of,
+    refresh_statistics,
     save_assignments,
     stage_counts,
     start_run,
@@ -71,6 +74,7 @@ async def run_lifecycle(
     async with db.uow() as uow:
         conn = await uow.session.connection()
         now = utcnow()
+        previous = await previous_run_as_of(conn)
         run_id = await start_run(conn, as_of, now)
         if conn.dialect.name == "postgresql":
             # Sort and hash a million per-customer rows in memory rather than on disk; skip
@@ -84,12 +88,13 @@ async def run_lifecycle(
         await fill_first_amounts(conn, windows, rules)
         await gather_events(conn, windows)
         await gather_referrals(conn, windows)
-        await write_verdicts(conn, windows, rules, tz)
+        await write_verdicts(conn, windows, rules, tz, same_day_rerun=previous == as_of)
         await grade(conn, grading)
 
         transitions = await append_transitions(conn, as_of, now)
-        await save_assignments(conn, as_of, now)
-        await save_grades(conn, as_of, now)
+        inserted = await save_assignments(conn, now)
+        inserted += await save_grades(conn, now)
+        await refresh_statistics(conn, inserted)
         counts = await stage_counts(conn)
         grades = await grade_counts(conn)
         await finish_run(conn, run_id, counts, grades, transitions)

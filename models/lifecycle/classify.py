@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
+    false,
     func,
     literal,
     or_,
@@ -35,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from config.rules import LifecycleRules
 from models.customer import Customer
 from models.lifecycle import scratch
-from models.lifecycle.localdays import age_days, sql_int
+from models.lifecycle.localdays import local_date_text, sql_int
 from models.lifecycle.metrics import repeats_recent
 from models.lifecycle.sqljson import json_name_list, json_object
 from models.lifecycle.windows import Windows, exact
@@ -76,8 +77,12 @@ def _zero(column: ColumnElement[Any]) -> ColumnElement[int]:
     return func.coalesce(column, sql_int(0))
 
 
-def _verdicts(w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str) -> Select[Any]:
-    """SELECT customer_id, rule, stage, metrics, qualified, since, prev_stage for everyone."""
+def _verdicts(
+    w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str, same_day_rerun: bool
+) -> Select[Any]:
+    """SELECT customer_id, rule, stage, metrics, qualified, since, prev_stage for everyone.
+
+    `same_day_rerun`: the stored verdicts are from a run for this same T."""
     c = Customer.__table__.c
     om = scratch.order_metrics
     o = om.c
@@ -161,7 +166,7 @@ def _verdicts(w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str) -> Se
     # Grey zone. A second run for the same T must not read its own first verdict as "the
     # previous stage" (default.growing would turn into hold.grey_zone), so a grey-zone verdict
     # already stored for this T stands.
-    rerun_grey = and_(p.as_of == w.as_of, p.rule.in_(GREY_ZONE_RULES))
+    rerun_grey = p.rule.in_(GREY_ZONE_RULES) if same_day_rerun else false()
     held = p.stage.in_(HELD_STAGES)
     rung = case(
         *[(cond, sql_int(index)) for index, (_, cond) in enumerate(ladder)],
@@ -243,8 +248,10 @@ def _receipts(
     def names(*pairs: tuple[str, ColumnElement[bool]]) -> ColumnElement[Any]:
         return json_name_list(dialect, pairs)
 
-    days_since_last = age_days(v.last_at, w.as_of, tz, dialect)
-    inactive = obj(("days_since_last_order", days_since_last), ("orders", v.orders))
+    # Dates, not "days ago": a receipt then stays the same from one day's run to the next
+    # unless the customer's numbers change, and unchanged rows are not rewritten.
+    last_order_on = local_date_text(v.last_at, w.as_of, tz, dialect)
+    inactive = obj(("last_order_on", last_order_on), ("orders", v.orders))
     return {
         "churned.closed": obj(("orders", v.orders)),
         "churned.inactive": inactive,
@@ -291,13 +298,19 @@ def _receipts(
         ),
         "growing.core_features": obj(("core_features_recent", v.core_features)),
         "new.first_order": obj(
-            ("days_since_first_order", age_days(v.first_at, w.as_of, tz, dialect))
+            ("first_order_on", local_date_text(v.first_at, w.as_of, tz, dialect))
         ),
-        "grey_zone": obj(("orders", v.orders), ("days_since_last_order", days_since_last)),
+        "grey_zone": obj(("orders", v.orders), ("last_order_on", last_order_on)),
     }
 
 
 async def write_verdicts(
-    conn: AsyncConnection, w: Windows, rules: LifecycleRules, tz: tzinfo
+    conn: AsyncConnection,
+    w: Windows,
+    rules: LifecycleRules,
+    tz: tzinfo,
+    *,
+    same_day_rerun: bool,
 ) -> None:
-    await scratch.fill(conn, scratch.results, _verdicts(w, rules, tz, conn.dialect.name))
+    query = _verdicts(w, rules, tz, conn.dialect.name, same_day_rerun)
+    await scratch.fill(conn, scratch.results, query)

@@ -27,13 +27,12 @@ met, else C (frequency, AOV, LTV in fen). The percentile score is still stored f
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from fractions import Fraction
 from math import lcm
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Float,
     String,
     and_,
@@ -157,8 +156,9 @@ def _ahead_below(
     return ahead * share.denominator < n * share.numerator
 
 
-async def save_grades(conn: AsyncConnection, as_of: date, now: datetime) -> None:
-    """Rewrite changed grades, add new ones, delete those of customers no longer graded."""
+async def save_grades(conn: AsyncConnection, now: datetime) -> int:
+    """Rewrite changed grades, add new ones, delete those of customers no longer graded;
+    returns the number added."""
     t = scratch.grades.c
     cg = table_of(CustomerGrade)
     values = {
@@ -167,15 +167,13 @@ async def save_grades(conn: AsyncConnection, as_of: date, now: datetime) -> None
         "orders_365d": t.orders_365d,
         "aov_fen": t.aov_fen,
         "ltv_fen": t.ltv_fen,
-        "as_of": literal(as_of, Date),
     }
-    # New rows first: the anti-join then scans the table before the update has doubled
-    # its row versions.
+    # Who is new is settled before anything is inserted. As one INSERT … WHERE NOT EXISTS,
+    # PostgreSQL may plan the existence check as a scan of customer_grades per row (right,
+    # for a table it knows as empty) — while the same statement fills it: quadratic, minutes
+    # for 40k customers.
     stored = select(cg.c.customer_id).where(cg.c.customer_id == t.customer_id)
-    new = select(t.customer_id, *values.values(), literal(now, UTCDateTime())).where(
-        ~exists(stored)
-    )
-    await conn.execute(insert(cg).from_select(["customer_id", *values, "updated_at"], new))
+    await scratch.fill(conn, scratch.new_grades, select(t.customer_id).where(~exists(stored)))
     await conn.execute(
         update(cg)
         .where(
@@ -183,6 +181,13 @@ async def save_grades(conn: AsyncConnection, as_of: date, now: datetime) -> None
             or_(*[cg.c[name].is_distinct_from(value) for name, value in values.items()]),
         )
         .values(**values, updated_at=literal(now, UTCDateTime()))
+    )
+    n = scratch.new_grades.c
+    new = select(t.customer_id, *values.values(), literal(now, UTCDateTime())).select_from(
+        scratch.grades.join(scratch.new_grades, n.customer_id == t.customer_id)
+    )
+    inserted = await conn.execute(
+        insert(cg).from_select(["customer_id", *values, "updated_at"], new)
     )
     # Every graded customer now has a row; more rows than graded customers means stale ones
     # (all orders refunded, or a run for an earlier T). Rare: count before paying for the
@@ -192,6 +197,7 @@ async def save_grades(conn: AsyncConnection, as_of: date, now: datetime) -> None
     if rows > graded:
         still = select(t.customer_id).where(t.customer_id == CustomerGrade.customer_id)
         await conn.execute(delete(CustomerGrade).where(~exists(still)))
+    return int(inserted.rowcount)
 
 
 async def grade_counts(conn: AsyncConnection) -> dict[str, int]:

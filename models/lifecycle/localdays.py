@@ -1,12 +1,12 @@
-"""`age = T - local date` as a number in SQL, for the receipts stored with a stage.
+"""Local dates of stored instants in SQL: `age = T - local date` and the date as text.
 
 The rules themselves never need this (they compare against instants from windows.py); it only
-turns "last order" into "95 days ago" for the metrics a staff member reads. Neither backend
-shares a time-zone database with Python (SQLite has none), so the zone's UTC offsets are
-worked out here, in Python, as a short list of (from-instant, offset) changes, and the SQL adds
-the offset that applied at each timestamp: exact for any `tzinfo`, daylight saving included,
-and the same on SQLite and PostgreSQL. Asia/Shanghai has not changed offset since 1991, so its
-list ends there.
+turns "last order" into a local date, or "95 days ago", for the metrics a staff member reads.
+Neither backend shares a time-zone database with Python (SQLite has none), so the zone's UTC
+offsets are worked out here, in Python, as a short list of (from-instant, offset) changes, and
+the SQL adds the offset that applied at each timestamp: exact for any `tzinfo`, daylight saving
+included, and the same on SQLite and PostgreSQL. Asia/Shanghai has not changed offset since
+1991, so its list ends there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, case, cast, func, literal_column, type_coerce
+from sqlalchemy import BigInteger, Integer, case, cast, func, literal_column, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -72,10 +72,10 @@ def _epoch_seconds(column: ColumnElement[Any], dialect: str) -> ColumnElement[in
     return cast(func.floor(func.extract("epoch", column)), BigInteger)
 
 
-def age_days(
+def _local_seconds(
     column: ColumnElement[Any], as_of: date, tz: tzinfo, dialect: str
 ) -> ColumnElement[int]:
-    """`as_of - (local date of column)` in whole days, as an SQL expression."""
+    """Seconds since the epoch of the wall-clock time in `tz` at `column`."""
     changes = offset_changes(tz, as_of)
     seconds = _epoch_seconds(column, dialect)
     offset: ColumnElement[int]
@@ -90,6 +90,34 @@ def age_days(
             ],
             else_=sql_int(changes[0][1]),
         )
-    shifted_day = (seconds + offset + sql_int(_SHIFT_DAYS * 86400)) // sql_int(86400)
+    return seconds + offset
+
+
+def _local_day_number(
+    column: ColumnElement[Any], as_of: date, tz: tzinfo, dialect: str
+) -> ColumnElement[int]:
+    """Days from 1970-01-01 to the local date of `column`, plus `_SHIFT_DAYS`."""
+    local = _local_seconds(column, as_of, tz, dialect)
+    return (local + sql_int(_SHIFT_DAYS * 86400)) // sql_int(86400)
+
+
+def age_days(
+    column: ColumnElement[Any], as_of: date, tz: tzinfo, dialect: str
+) -> ColumnElement[int]:
+    """`as_of - (local date of column)` in whole days, as an SQL expression."""
     as_of_day = (as_of - _EPOCH_DAY).days
-    return sql_int(as_of_day + _SHIFT_DAYS) - shifted_day
+    return sql_int(as_of_day + _SHIFT_DAYS) - _local_day_number(column, as_of, tz, dialect)
+
+
+def local_date_text(
+    column: ColumnElement[Any], as_of: date, tz: tzinfo, dialect: str
+) -> ColumnElement[str]:
+    """The local date of `column` in `tz` as `YYYY-MM-DD` text (for a stored receipt: unlike a
+    day count, it does not change from one day's run to the next). `as_of` bounds the list of
+    offset changes worked out."""
+    local = _local_seconds(column, as_of, tz, dialect)
+    if dialect == "sqlite":
+        return func.date(local, "unixepoch")
+    day = _local_day_number(column, as_of, tz, dialect) - sql_int(_SHIFT_DAYS)
+    epoch: ColumnElement[Any] = literal_column("DATE '1970-01-01'")
+    return func.to_char(epoch + cast(day, Integer), "YYYY-MM-DD")

@@ -107,7 +107,10 @@ grades = _temp(
     Column("ltv_fen", BigInteger, nullable=False),
 )
 
-ALL = (order_metrics, event_metrics, referral_metrics, results, grades)
+# Graded customers who have no stored grade yet.
+new_grades = _temp("lc_new_grades")
+
+ALL = (order_metrics, event_metrics, referral_metrics, results, grades, new_grades)
 
 
 class _CreateTempTableAs(Executable, ClauseElement):

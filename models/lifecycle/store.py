@@ -8,18 +8,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Table, func, insert, literal, or_, select, update
+from sqlalchemy import Date, Table, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import Base, UTCDateTime, utcnow
 from models.lifecycle import scratch
-from models.stages import STAGES, LifecycleRun, StageAssignment, StageTransition
+from models.stages import (
+    STAGES,
+    LifecycleRun,
+    StageAssignment,
+    StageTransition,
+    latest_run_as_of,
+)
 
 
 def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+async def previous_run_as_of(conn: AsyncConnection) -> date | None:
+    """The T of the run whose verdicts are stored, if any."""
+    return (await conn.execute(latest_run_as_of())).scalar_one_or_none()
 
 
 async def start_run(conn: AsyncConnection, as_of: date, started_at: datetime) -> int:
@@ -64,8 +75,9 @@ async def append_transitions(conn: AsyncConnection, as_of: date, now: datetime) 
     return int(result.rowcount)
 
 
-async def save_assignments(conn: AsyncConnection, as_of: date, now: datetime) -> None:
-    """Rewrite the rows whose verdict differs, then add customers who had none.
+async def save_assignments(conn: AsyncConnection, now: datetime) -> int:
+    """Rewrite the rows whose verdict differs, then add customers who had none; returns the
+    number added.
 
     Two set-based statements (UPDATE … FROM, INSERT … SELECT) rather than one upsert: an
     upsert goes through a conflicting insert for every existing row, several times slower for
@@ -76,7 +88,6 @@ async def save_assignments(conn: AsyncConnection, as_of: date, now: datetime) ->
     values = {
         "stage": r.stage,
         "since": r.since,
-        "as_of": literal(as_of, Date),
         "rule": r.rule,
         "metrics": r.metrics,
         "qualified": r.qualified,
@@ -92,7 +103,28 @@ async def save_assignments(conn: AsyncConnection, as_of: date, now: datetime) ->
     first_time = select(r.customer_id, *values.values(), literal(now, UTCDateTime())).where(
         r.prev_stage.is_(None)
     )
-    await conn.execute(insert(s).from_select(["customer_id", *values, "updated_at"], first_time))
+    result = await conn.execute(
+        insert(s).from_select(["customer_id", *values, "updated_at"], first_time)
+    )
+    return int(result.rowcount)
+
+
+# Rows added by one run, beyond which the stage tables' planner statistics are refreshed.
+_STALE_AFTER_ROWS = 10_000
+
+
+async def refresh_statistics(conn: AsyncConnection, inserted: int) -> None:
+    """PostgreSQL: after a run that added many rows (the first run, a large import), gather
+    fresh statistics for the tables it filled.
+
+    The next run joins and updates these tables; planned with statistics from when they were
+    (nearly) empty, a join can become a nested loop that rescans a million rows per row.
+    Autovacuum would catch up eventually, but not reliably before the next run (and not at all
+    where it is switched off). ANALYZE inside the run's transaction sees the rows it added.
+    """
+    if conn.dialect.name != "postgresql" or inserted < _STALE_AFTER_ROWS:
+        return
+    await conn.execute(text("ANALYZE stage_assignments, customer_grades, stage_transitions"))
 
 
 async def stage_counts(conn: AsyncConnection) -> dict[str, int]:
