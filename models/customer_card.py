@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
 
+from config.rules import GradingRules
 from models.activity import Order
 from models.clock import local_date
 from models.customer import Customer
 from models.db import Database
+from models.lifecycle.grading import percentile_score
 from models.masking import mask_name, mask_phone
 from models.staff import FollowUp, Staff
 from models.stages import CustomerGrade, StageAssignment, StageTransition, latest_run_as_of
@@ -192,7 +194,9 @@ def _match(row: Any, how: str) -> CustomerMatch:
     )
 
 
-async def build_card(db: Database, customer_id: int, *, tz: tzinfo) -> CustomerCard:
+async def build_card(
+    db: Database, customer_id: int, *, tz: tzinfo, grading: GradingRules | None = None
+) -> CustomerCard:
     """Everything staff may see about one customer, masked; raises `CustomerNotFound`."""
     async with db.uow() as uow:
         session = uow.session
@@ -209,6 +213,11 @@ async def build_card(db: Database, customer_id: int, *, tz: tzinfo) -> CustomerC
         assignment = await session.get(StageAssignment, customer_id)
         grade = await session.get(CustomerGrade, customer_id)
         as_of = (await session.execute(latest_run_as_of())).scalar_one_or_none()
+        score = (
+            await percentile_score(session, grade, grading or GradingRules())
+            if grade is not None
+            else 0.0
+        )
         paid = Order.status == "paid"
         totals = (
             await session.execute(
@@ -251,7 +260,7 @@ async def build_card(db: Database, customer_id: int, *, tz: tzinfo) -> CustomerC
             marketing_opt_out=customer.marketing_opt_out,
             owner_name=row.owner_name,
             stage=_stage_info(assignment, as_of, tz),
-            grade=_grade_info(grade, as_of, tz),
+            grade=_grade_info(grade, score, as_of, tz),
             orders=OrderSummary(
                 count=int(count),
                 total_fen=int(total),
@@ -303,12 +312,14 @@ def _stage_info(
     )
 
 
-def _grade_info(grade: CustomerGrade | None, as_of: date | None, tz: tzinfo) -> GradeInfo | None:
+def _grade_info(
+    grade: CustomerGrade | None, score: float, as_of: date | None, tz: tzinfo
+) -> GradeInfo | None:
     if grade is None:
         return None
     return GradeInfo(
         grade=grade.grade,
-        score=grade.score,
+        score=score,
         orders_365d=grade.orders_365d,
         aov_fen=grade.aov_fen,
         ltv_fen=grade.ltv_fen,

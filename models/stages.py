@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -74,7 +73,8 @@ class StageTransition(Base):
 
 class CustomerGrade(Base):
     """Current A/B/C grade with the metrics behind it, as of the latest run. Customers without
-    orders have no row."""
+    orders have no row. The percentile score is not stored: it moves for everyone every day;
+    `models.lifecycle.grading.percentile_score` computes it from these rows."""
 
     __tablename__ = "customer_grades"
     __table_args__ = (
@@ -86,7 +86,6 @@ class CustomerGrade(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
     )
     grade: Mapped[str] = mapped_column(String(1))
-    score: Mapped[float] = mapped_column(Float)
     orders_365d: Mapped[int] = mapped_column(Integer)
     aov_fen: Mapped[int] = mapped_column(BigInteger)
     ltv_fen: Mapped[int] = mapped_column(BigInteger)

@@ -167,7 +167,6 @@ async def seed_people(db: Database) -> People:
             CustomerGrade(
                 customer_id=zhang.id,
                 grade="A",
-                score=0.9,
                 orders_365d=3,
                 aov_fen=12_350,
                 ltv_fen=37_050,

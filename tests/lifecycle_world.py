@@ -6,6 +6,7 @@ Times are local (Asia/Shanghai) at noon unless a test asks for another hour.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from models import (
 from models.base import Json, UTCDateTime
 from models.db import Database
 from models.lifecycle import LifecycleSummary, run_lifecycle
+from models.lifecycle.grading import percentile_score
 
 PROGRAMS = table(
     "referral_programs",
@@ -58,6 +60,15 @@ def local(age: int, hour: int = 12, minute: int = 0, as_of: date = T) -> datetim
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
 
 
+@dataclass(frozen=True)
+class GradeView:
+    grade: str
+    score: float
+    orders_365d: int
+    aov_fen: int
+    ltv_fen: int
+
+
 class World:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -66,6 +77,7 @@ class World:
         self._program_id: int | None = None
         self._codes = 0
         self._code_ids: dict[str, int] = {}
+        self.grading = GradingRules()  # of the last run: scores are shown under its weights
 
     async def clear(self) -> None:
         async with self.db.uow() as uow:
@@ -240,12 +252,13 @@ class World:
         rules: LifecycleRules | None = None,
         grading: GradingRules | None = None,
     ) -> LifecycleSummary:
+        self.grading = grading or GradingRules()
         return await run_lifecycle(
             self.db,
             as_of=as_of,
             tz=TZ,
             rules=rules or LifecycleRules(),
-            grading=grading or GradingRules(),
+            grading=self.grading,
         )
 
     async def assignments(self) -> dict[str, StageAssignment]:
@@ -254,11 +267,22 @@ class World:
             rows = (await uow.session.execute(select(StageAssignment))).scalars().all()
         return {by_id[row.customer_id]: row for row in rows}
 
-    async def grades(self) -> dict[str, CustomerGrade]:
+    async def grades(self) -> dict[str, GradeView]:
+        """Stored grades, each with the score a card shows (under the last run's rules)."""
         by_id = {v: k for k, v in self.ids.items()}
+        rules = self.grading
         async with self.db.uow() as uow:
             rows = (await uow.session.execute(select(CustomerGrade))).scalars().all()
-        return {by_id[row.customer_id]: row for row in rows}
+            return {
+                by_id[row.customer_id]: GradeView(
+                    row.grade,
+                    await percentile_score(uow.session, row, rules),
+                    row.orders_365d,
+                    row.aov_fen,
+                    row.ltv_fen,
+                )
+                for row in rows
+            }
 
     async def transitions(self) -> list[tuple[str, str | None, str, date, str]]:
         by_id = {v: k for k, v in self.ids.items()}

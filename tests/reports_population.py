@@ -125,7 +125,6 @@ class Builder:
                 CustomerGrade(
                     customer_id=customer.id,
                     grade=grade,
-                    score=0.5,
                     orders_365d=len(orders),
                     aov_fen=10000,
                     ltv_fen=10000 * len(orders),

@@ -206,7 +206,6 @@ async def test_stage_grade_and_why_are_shown(db: Database) -> None:
         CustomerGrade(
             customer_id=customer_id,
             grade="A",
-            score=0.9125,
             orders_365d=14,
             aov_fen=123450,
             ltv_fen=1728300,
@@ -224,7 +223,8 @@ async def test_stage_grade_and_why_are_shown(db: Database) -> None:
         "windows_with_orders=3"
     ) in text  # a key the card has no words for is still shown, as it is
     assert "Why: meets enough mature-customer signals" in render_card_text(card, "en")
-    assert "分级：A（得分 0.91；近一年 14 单，客单价 ¥1,234.50，累计 ¥17,283.00" in text
+    # the only graded customer: at or above everyone in every metric
+    assert "分级：A（得分 1.00；近一年 14 单，客单价 ¥1,234.50，累计 ¥17,283.00" in text
 
 
 async def test_transition_history_reads_oldest_first(db: Database) -> None:

@@ -132,7 +132,6 @@ async def test_the_first_live_program_whose_segment_matches_wins(world: World) -
             CustomerGrade(
                 customer_id=cid,
                 grade=grade,
-                score=0.5,
                 orders_365d=1,
                 aov_fen=1,
                 ltv_fen=1,

@@ -40,7 +40,9 @@ async def _show(settings: Settings, query: str, limit: int) -> tuple[str, bool]:
     async with open_database(settings) as db:
         matches = await find_customers(db, query, limit=limit + 1)
         if len(matches) == 1:
-            card = await build_card(db, matches[0].customer_id, tz=settings.tz)
+            card = await build_card(
+                db, matches[0].customer_id, tz=settings.tz, grading=settings.grading
+            )
             return render_card_text(card, settings.locale), True
     more = len(matches) > limit
     text = render_match_list(

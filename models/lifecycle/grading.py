@@ -22,7 +22,10 @@ Percentile mode (default), with N graded customers:
   4th and 5th are B (3 and 4 ahead), the 6th is C (5 ahead): 3 A, 2 B, 5 C.
 
 Thresholds mode: A when all three A minimums are met, else B when all three B minimums are
-met, else C (frequency, AOV, LTV in fen). The percentile score is still stored for reference.
+met, else C (frequency, AOV, LTV in fen). The percentile score is still shown for reference.
+
+The score is not stored: it moves for nearly every customer every day, and storing it would
+rewrite every grade row nightly. `percentile_score` computes it from the stored rows.
 """
 
 from __future__ import annotations
@@ -33,11 +36,9 @@ from math import lcm
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     String,
     and_,
     case,
-    cast,
     delete,
     exists,
     func,
@@ -47,7 +48,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from config.rules import GradingRules
 from models.base import UTCDateTime
@@ -143,10 +144,8 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
             (_ahead_below(g.ahead, g.n, b_cut), literal("B", String)),
             else_=literal("C", String),
         )
-    score = cast(g.score_key, Float) / (g.n * sql_int(wf + wa + wl))
-    await scratch.fill(
-        conn, scratch.grades, select(g.customer_id, letter, score, g.frequency, g.aov, g.ltv)
-    )
+    graded = select(g.customer_id, letter, g.frequency, g.aov, g.ltv)
+    await scratch.fill(conn, scratch.grades, graded)
 
 
 def _ahead_below(
@@ -163,7 +162,6 @@ async def save_grades(conn: AsyncConnection, now: datetime) -> int:
     cg = table_of(CustomerGrade)
     values = {
         "grade": t.grade,
-        "score": t.score,
         "orders_365d": t.orders_365d,
         "aov_fen": t.aov_fen,
         "ltv_fen": t.ltv_fen,
@@ -198,6 +196,32 @@ async def save_grades(conn: AsyncConnection, now: datetime) -> int:
         still = select(t.customer_id).where(t.customer_id == CustomerGrade.customer_id)
         await conn.execute(delete(CustomerGrade).where(~exists(still)))
     return int(inserted.rowcount)
+
+
+async def percentile_score(
+    executor: AsyncSession | AsyncConnection, grade: CustomerGrade, rules: GradingRules
+) -> float:
+    """The score behind a stored grade, from the stored metrics of every graded customer:
+    the weighted mean of the three percentile ranks (share of graded customers whose value is
+    less than or equal to this one) — the number the run ranked by, as long as no run has
+    happened since the row was read. One pass over `customer_grades`."""
+    cg = CustomerGrade.__table__.c
+    row = (
+        await executor.execute(
+            select(
+                func.count(),
+                func.count().filter(cg.orders_365d <= grade.orders_365d),
+                func.count().filter(cg.aov_fen <= grade.aov_fen),
+                func.count().filter(cg.ltv_fen <= grade.ltv_fen),
+            )
+        )
+    ).one()
+    graded, at_or_below = int(row[0]), [int(v) for v in row[1:]]
+    if graded == 0:
+        return 0.0
+    weights = integer_weights(rules)
+    key = sum(w * n for w, n in zip(weights, at_or_below, strict=True))
+    return key / (graded * sum(weights))
 
 
 async def grade_counts(conn: AsyncConnection) -> dict[str, int]:

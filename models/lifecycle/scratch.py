@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    Float,
     Integer,
     MetaData,
     Select,
@@ -101,7 +100,6 @@ results = _temp(
 grades = _temp(
     "lc_grades",
     Column("grade", String(1), nullable=False),
-    Column("score", Float, nullable=False),
     Column("orders_365d", Integer, nullable=False),
     Column("aov_fen", BigInteger, nullable=False),
     Column("ltv_fen", BigInteger, nullable=False),

@@ -74,7 +74,7 @@ async def customer_card(container: Container, external_id: str) -> CardOut | Non
     if customer_id is None:
         return None
     try:
-        card = await build_card(container.db, customer_id, tz=tz)
+        card = await build_card(container.db, customer_id, tz=tz, grading=settings.grading)
     except CustomerNotFound:
         return None
     async with container.db.uow() as uow:

@@ -81,7 +81,10 @@ async def show_customer(call: CommandCall, query: str) -> list[Reply]:
     found = await one_customer(call, query, "/customer")
     if isinstance(found, list):
         return found
-    card = await build_card(call.ctx.db, found.customer_id, tz=call.ctx.settings.tz)
+    settings = call.ctx.settings
+    card = await build_card(
+        call.ctx.db, found.customer_id, tz=settings.tz, grading=settings.grading
+    )
     facts = await referral_facts(call.session, found.customer_id)
     body = [render_card_text(card, call.locale), *_referral_lines(call, facts)]
     body += _playbook_lines(call, card)
