@@ -77,12 +77,44 @@ def _zero(column: ColumnElement[Any]) -> ColumnElement[int]:
     return func.coalesce(column, sql_int(0))
 
 
+def ordered_in_90_days() -> ColumnElement[int]:
+    o = scratch.order_metrics.c
+    return o.orders_recent + o.orders_previous + o.orders_earliest
+
+
+async def top_revenue_line(conn: AsyncConnection, rules: LifecycleRules) -> int | None:
+    """The 90-day revenue at or above which a customer is in the top share of revenue
+    (DESIGN.md §2.1: fewer than `share` × N customers with orders in the 90 days earned
+    strictly more); None when nobody can be.
+
+    With m = ⌈share × N⌉, "fewer than share × N ahead" means at most m − 1 ahead, which holds
+    exactly for values ≥ the m-th largest. One bounded top-m sort instead of ranking every
+    customer, and a number the verdict compares against rather than a rank to join back.
+    """
+    o = scratch.order_metrics.c
+    active = select(o.revenue_90d_fen).where(ordered_in_90_days() > 0)
+    counted = select(func.count()).select_from(active.subquery())
+    n = int((await conn.execute(counted)).scalar_one())
+    share = exact(rules.mature_top_revenue_share)
+    m = (n * share.numerator + share.denominator - 1) // share.denominator
+    if m < 1:
+        return None
+    line = active.order_by(o.revenue_90d_fen.desc()).offset(m - 1).limit(1)
+    return int((await conn.execute(line)).scalar_one())
+
+
 def _verdicts(
-    w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str, same_day_rerun: bool
+    w: Windows,
+    rules: LifecycleRules,
+    tz: tzinfo,
+    dialect: str,
+    same_day_rerun: bool,
+    revenue_line: int | None,
 ) -> Select[Any]:
     """SELECT customer_id, rule, stage, metrics, qualified, since, prev_stage for everyone.
 
-    `same_day_rerun`: the stored verdicts are from a run for this same T."""
+    `same_day_rerun`: the stored verdicts are from a run for this same T. `revenue_line`:
+    see `top_revenue_line`."""
     c = Customer.__table__.c
     om = scratch.order_metrics
     o = om.c
@@ -90,22 +122,7 @@ def _verdicts(
     r = scratch.referral_metrics.c
     p = StageAssignment.__table__.c
 
-    ordered_90d = o.orders_recent + o.orders_previous + o.orders_earliest
-    ranked = (
-        select(
-            o.customer_id,
-            (func.rank().over(order_by=o.revenue_90d_fen.desc()) - 1).label("ahead"),
-            select(func.count())
-            .select_from(scratch.order_metrics)
-            .where(ordered_90d > 0)
-            .correlate(None)
-            .scalar_subquery()
-            .label("ranked"),
-        )
-        .where(ordered_90d > 0)
-        .subquery("lc_revenue_rank")
-    )
-    rk = ranked.c
+    ordered_90d = ordered_in_90_days()
 
     has_order = o.customer_id.is_not(None)
     views = _zero(e.views_recent)
@@ -131,9 +148,10 @@ def _verdicts(
         >= support_previous * support_ratio.numerator,
     )
     no_lapse = and_(o.orders_recent > 0, o.orders_previous > 0, o.orders_earliest > 0)
-    share = exact(rules.mature_top_revenue_share)
-    top_revenue = and_(
-        rk.ahead.is_not(None), rk.ahead * share.denominator < rk.ranked * share.numerator
+    top_revenue = (
+        and_(ordered_90d > 0, o.revenue_90d_fen >= revenue_line)
+        if revenue_line is not None
+        else false()
     )
     has_referrals = referrals >= rules.mature_min_referrals
     signals = _flag(no_lapse) + _flag(top_revenue) + _flag(has_referrals)
@@ -197,8 +215,6 @@ def _verdicts(
             _flag(top_revenue).label("top_revenue"),
             referrals.label("referrals"),
             o.revenue_90d_fen,
-            (rk.ahead + 1).label("revenue_rank"),
-            rk.ranked.label("revenue_ranked"),
             repeats.label("repeats"),
             repeat_revenue.label("repeat_revenue"),
             o.first_fen,
@@ -207,7 +223,6 @@ def _verdicts(
         .outerjoin(om, o.customer_id == c.id)
         .outerjoin(scratch.event_metrics, e.customer_id == c.id)
         .outerjoin(scratch.referral_metrics, r.customer_id == c.id)
-        .outerjoin(ranked, rk.customer_id == c.id)
         .outerjoin(StageAssignment.__table__, p.customer_id == c.id)
         # Computed once per customer: inlined, the rung's CASE would be re-evaluated for each
         # of the dozens of places the verdict below refers to it.
@@ -286,8 +301,6 @@ def _receipts(
                 ),
             ),
             ("revenue_90d_fen", v.revenue_90d_fen),
-            ("revenue_rank", v.revenue_rank),
-            ("revenue_ranked", v.revenue_ranked),
             ("referrals", v.referrals),
         ),
         "growing.repeat_orders": obj(("repeat_orders_recent", v.repeats)),
@@ -312,5 +325,6 @@ async def write_verdicts(
     *,
     same_day_rerun: bool,
 ) -> None:
-    query = _verdicts(w, rules, tz, conn.dialect.name, same_day_rerun)
+    line = await top_revenue_line(conn, rules)
+    query = _verdicts(w, rules, tz, conn.dialect.name, same_day_rerun, line)
     await scratch.fill(conn, scratch.results, query)

@@ -142,7 +142,7 @@ async def gather_events(conn: AsyncConnection, w: Windows) -> None:
         )
         .group_by(e.customer_id)
     )
-    await scratch.fill(conn, scratch.event_metrics, query)
+    await scratch.fill(conn, scratch.event_metrics, query, analyze=True)
 
 
 async def gather_referrals(conn: AsyncConnection, w: Windows) -> None:
@@ -154,4 +154,4 @@ async def gather_referrals(conn: AsyncConnection, w: Windows) -> None:
         .where(i.status.in_(CONVERTED_STATUSES), i.converted_at < w.end)
         .group_by(i.inviter_customer_id)
     )
-    await scratch.fill(conn, scratch.referral_metrics, query)
+    await scratch.fill(conn, scratch.referral_metrics, query, analyze=True)
