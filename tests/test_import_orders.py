@@ -221,6 +221,43 @@ async def test_every_kind_of_bad_order_row_is_rejected(db: Database, tmp_path: P
     )
 
 
+async def test_status_spellings_and_excel_mangled_or_long_numbers(
+    db: Database, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        HEADER
+        + "S1,C1,1,2024-06-01 10:00:00,Paid\n"
+        + "S2,C1,1,2024-06-01 10:00:00,REFUNDED\n"
+        + "S3,C1,1,2024-06-01 10:00:00,已付款\n"
+        + "20240601001,1001,1,2024-06-01 10:00:00,\n"  # numbers that are only digits are fine
+        + "1.23457E+11,C1,1,2024-06-01,\n"
+        + "S4,8.6E+10,1,2024-06-01,\n"
+        + f"{'S' * 65},C1,1,2024-06-01,\n"
+        + f"S5,{'C' * 65},1,2024-06-01,\n",
+    )
+
+    result = await import_csv(db, "orders", path, tz=SHANGHAI)
+
+    assert (result.imported, result.rejected) == (4, 4)
+    orders = await _orders(db)
+    assert {key: row.status for key, row in orders.items()} == {
+        "S1": "paid",
+        "S2": "refunded",
+        "S3": "paid",
+        "20240601001": "paid",
+    }
+    assert "1001" in await _customers(db)
+    assert [row.reason for row in result.rejects] == [
+        "订单号（order_no）被 Excel 转成了科学计数法：1.23457E+11"
+        "（请把该列设为文本格式后重新导出）",
+        "客户编号（customer_external_id）被 Excel 转成了科学计数法：8.6E+10"
+        "（请把该列设为文本格式后重新导出）",
+        "订单号（order_no）过长（最多 64 个字符）",
+        "客户编号（customer_external_id）过长（最多 64 个字符）",
+    ]
+
+
 async def test_many_batches_give_the_same_result_as_one(db: Database, tmp_path: Path) -> None:
     lines = [
         f"B{i:03d},C{i % 7},{i}.{i % 100:02d},2024-06-{1 + i % 28:02d} 12:00,\n" for i in range(50)

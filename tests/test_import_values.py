@@ -28,6 +28,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
         ("12.500", 1250),  # the same amount written with a trailing zero
         (".5", 50),
         ("0", 0),
+        ("12.", 1200),
+        ("00.01", 1),
+        ("１２.５", 1250),  # full-width digits, as some input methods type them
+        ("99999999999.99", 9_999_999_999_999),  # the largest amount with two decimals
     ],
 )
 def test_amounts_in_yuan_become_exact_fen(raw: str, fen: int) -> None:
@@ -47,6 +51,8 @@ def test_amounts_in_yuan_become_exact_fen(raw: str, fen: int) -> None:
         ("12.3.4", "bad_amount"),
         ("NaN", "bad_amount"),
         ("100000000000", "amount_too_large"),
+        ("100000000000.00", "amount_too_large"),
+        ("1..00", "bad_amount"),
     ],
 )
 def test_bad_amounts_are_refused_with_the_reason(raw: str, key: str) -> None:
@@ -83,6 +89,22 @@ def test_dates_are_read_in_the_configured_zone(raw: str, utc: datetime) -> None:
     parsed = DateParser(SHANGHAI)(raw, "paid_at")
     assert parsed == utc
     assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("raw", "utc"),
+    [
+        ("2024-07-01 12:00:00", datetime(2024, 7, 1, 16, 0, tzinfo=UTC)),  # summer time
+        ("2024-12-01 12:00:00", datetime(2024, 12, 1, 17, 0, tzinfo=UTC)),
+        # 02:30 on the spring-forward night does not exist: read with the offset before it
+        ("2024-03-10 02:30:00", datetime(2024, 3, 10, 7, 30, tzinfo=UTC)),
+        # 01:30 on the fall-back night happens twice: the first (summer-time) one
+        ("2024-11-03 01:30:00", datetime(2024, 11, 3, 5, 30, tzinfo=UTC)),
+        ("2024-11-03 01:30", datetime(2024, 11, 3, 5, 30, tzinfo=UTC)),
+    ],
+)
+def test_wall_clock_times_follow_summer_time(raw: str, utc: datetime) -> None:
+    assert DateParser(ZoneInfo("America/New_York"))(raw, "paid_at") == utc
 
 
 def test_the_zone_is_the_configured_one() -> None:

@@ -5,7 +5,8 @@ then one `UPDATE … FROM staging … WHERE <some stored value differs>` whose r
 "updated" figure, then one `INSERT … SELECT … WHERE NOT EXISTS … ON CONFLICT DO NOTHING`
 whose row count is the "imported" figure. Rows whose values are already stored touch nothing,
 which is what makes a re-import a no-op. The same statements run on SQLite (≥ 3.33, for
-UPDATE … FROM) and PostgreSQL; only the INSERT construct is chosen by dialect for ON CONFLICT.
+UPDATE … FROM) and PostgreSQL; only the INSERT construct is chosen by dialect for ON CONFLICT,
+and PostgreSQL inserts new orders in two steps of its own (`_insert_new_orders_postgresql`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import Table, and_, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.activity import ActivityEvent, Order
 from models.base import UTCDateTime
 from models.customer import Customer
-from models.importing.staging import STAGING_TABLES
+from models.importing.staging import STAGING_TABLES, staged_time
 
 customers: Table = Customer.__table__  # type: ignore[assignment]
 orders: Table = Order.__table__  # type: ignore[assignment]
 events: Table = ActivityEvent.__table__  # type: ignore[assignment]
+
+_UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,14 @@ async def _insert_bare_customers(
 
 async def merge_customers(conn: AsyncConnection, now: datetime) -> MergeCounts:
     s, c = STAGING_TABLES["customers"], customers
+    created_at = staged_time(conn, s.c.created_at)
     status = func.coalesce(s.c.status, c.c.status)
     changed = or_(
         c.c.name.is_distinct_from(s.c.name),
         c.c.phone.is_distinct_from(s.c.phone),
         c.c.region.is_distinct_from(s.c.region),
         c.c.industry.is_distinct_from(s.c.industry),
-        c.c.created_at != s.c.created_at,
+        c.c.created_at != created_at,
         and_(s.c.status.is_not(None), c.c.status != s.c.status),
     )
     updated = await _rowcount(
@@ -92,7 +97,7 @@ async def merge_customers(conn: AsyncConnection, now: datetime) -> MergeCounts:
             phone=s.c.phone,
             region=s.c.region,
             industry=s.c.industry,
-            created_at=s.c.created_at,
+            created_at=created_at,
             status=status,
             # Closing keeps the first closing time; reopening clears it.
             closed_at=case((status == "closed", func.coalesce(c.c.closed_at, _at(now)))),
@@ -106,7 +111,7 @@ async def merge_customers(conn: AsyncConnection, now: datetime) -> MergeCounts:
         s.c.phone,
         s.c.region,
         s.c.industry,
-        s.c.created_at,
+        created_at,
         new_status,
         case((new_status == "closed", _at(now))),
         literal("import"),
@@ -122,12 +127,13 @@ async def merge_customers(conn: AsyncConnection, now: datetime) -> MergeCounts:
 
 async def merge_orders(conn: AsyncConnection, now: datetime) -> MergeCounts:
     s, c, o = STAGING_TABLES["orders"], customers, orders
-    bare = await _insert_bare_customers(conn, s, s.c.paid_at, "order", now)
+    paid_at = staged_time(conn, s.c.paid_at)
+    bare = await _insert_bare_customers(conn, s, paid_at, "order", now)
     status = func.coalesce(s.c.status, o.c.status)
     changed = or_(
         o.c.customer_id != c.c.id,
         o.c.amount_fen != s.c.amount_fen,
-        o.c.paid_at != s.c.paid_at,
+        o.c.paid_at != paid_at,
         and_(s.c.status.is_not(None), o.c.status != s.c.status),
     )
     updated = await _rowcount(
@@ -137,7 +143,7 @@ async def merge_orders(conn: AsyncConnection, now: datetime) -> MergeCounts:
         .values(
             customer_id=c.c.id,
             amount_fen=s.c.amount_fen,
-            paid_at=s.c.paid_at,
+            paid_at=paid_at,
             status=status,
             # paid → refunded stamps the refund; refunded → paid (a correction) clears it.
             refunded_at=case((status == "refunded", func.coalesce(o.c.refunded_at, _at(now)))),
@@ -145,40 +151,75 @@ async def merge_orders(conn: AsyncConnection, now: datetime) -> MergeCounts:
         ),
     )
     new_status = func.coalesce(s.c.status, "paid")
-    chosen = (
-        select(
-            s.c.order_no,
-            c.c.id,
-            s.c.amount_fen,
-            s.c.paid_at,
-            new_status,
-            case((new_status == "refunded", _at(now))),
-            _at(now),
-            _at(now),
-        )
-        .select_from(s.join(c, c.c.external_id == s.c.customer_external_id))
-        .where(~exists().where(o.c.order_no == s.c.order_no))
-    )
+    chosen = select(
+        s.c.order_no,
+        c.c.id,
+        s.c.amount_fen,
+        paid_at,
+        new_status,
+        case((new_status == "refunded", _at(now))),
+        _at(now),
+        _at(now),
+    ).select_from(s.join(c, c.c.external_id == s.c.customer_external_id))
     columns = ["order_no", "customer_id", "amount_fen", "paid_at", "status", "refunded_at"]
     columns += ["created_at", "updated_at"]
-    imported = await _rowcount(
-        conn, _insert(conn, o).from_select(columns, chosen).on_conflict_do_nothing()
-    )
+    if conn.dialect.name == "postgresql":
+        imported = await _insert_new_orders_postgresql(conn, s, columns, chosen)
+    else:
+        chosen = chosen.where(~exists().where(o.c.order_no == s.c.order_no))
+        imported = await _rowcount(
+            conn, _insert(conn, o).from_select(columns, chosen).on_conflict_do_nothing()
+        )
     return MergeCounts(imported=imported, updated=updated, bare_customers=bare)
+
+
+async def _insert_new_orders_postgresql(
+    conn: AsyncConnection, s: Table, columns: list[str], chosen: Any
+) -> int:
+    """Insert the staged orders that are not stored yet; their number.
+
+    Two deliberate differences from the portable `INSERT … WHERE NOT EXISTS … ON CONFLICT DO
+    NOTHING`, measured on a million new orders:
+
+    - The staged rows whose order is already stored are deleted from the staging table first,
+      so the INSERT reads no `orders`. Inside the INSERT, the anti-join against `orders`
+      becomes a nested loop rescanning `orders` for every staged row when the planner believes
+      `orders` is empty (a table vacuumed while empty) — and `orders` grows with every row
+      inserted: 20,000 rows took 3.4 s instead of 0.5 s, a million did not finish in 15
+      minutes. The DELETE changes nothing in `orders`, so whatever plan it gets stays linear.
+    - A plain INSERT instead of ON CONFLICT DO NOTHING, whose speculative insertion (another
+      probe of each unique index and a confirmation record per row) took the statement from
+      14.4 s to 19.3 s. ON CONFLICT only matters when another transaction stores one of these
+      order numbers between the DELETE and the INSERT (two imports of overlapping files at
+      once): the plain INSERT then fails on the unique index, is rolled back to its savepoint,
+      and runs again with ON CONFLICT DO NOTHING, which skips those orders as the portable
+      statement does — the import neither fails nor counts them.
+    """
+    o = orders
+    await conn.execute(delete(s).where(exists().where(o.c.order_no == s.c.order_no)))
+    try:
+        async with conn.begin_nested():
+            return await _rowcount(conn, postgresql.insert(o).from_select(columns, chosen))
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+            raise
+    statement = postgresql.insert(o).from_select(columns, chosen).on_conflict_do_nothing()
+    return await _rowcount(conn, statement)
 
 
 async def merge_events(conn: AsyncConnection, now: datetime) -> MergeCounts:
     """Events are facts identified by all their fields: new ones are added, none is updated."""
     s, c, e = STAGING_TABLES["events"], customers, events
-    bare = await _insert_bare_customers(conn, s, s.c.occurred_at, "import", now)
+    occurred_at = staged_time(conn, s.c.occurred_at)
+    bare = await _insert_bare_customers(conn, s, occurred_at, "import", now)
     already = exists().where(
         e.c.customer_id == c.c.id,
         e.c.kind == s.c.kind,
-        e.c.occurred_at == s.c.occurred_at,
+        e.c.occurred_at == occurred_at,
         e.c.detail == s.c.detail,
     )
     chosen = (
-        select(c.c.id, s.c.kind, s.c.occurred_at, s.c.detail, _at(now))
+        select(c.c.id, s.c.kind, occurred_at, s.c.detail, _at(now))
         .select_from(s.join(c, c.c.external_id == s.c.customer_external_id))
         .where(~already)
     )

@@ -19,13 +19,34 @@ _DATE = re.compile(
     r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
+# An aware UTC datetime built as _UTC_EPOCH + (naive UTC - _NAIVE_EPOCH): two C-level operations,
+# several times cheaper than `replace(tzinfo=UTC)` (keyword arguments) or `datetime.combine`.
+_NAIVE_EPOCH = datetime(2000, 1, 1)
+_UTC_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_fromisoformat = datetime.fromisoformat
 
 
 def _to_utc(local: datetime, zone: tzinfo) -> datetime:
     """Wall-clock `local` (naive) in `zone` → aware UTC; 3× faster than replace+astimezone."""
     offset = zone.utcoffset(local)
-    moment = local - offset if offset else local
-    return datetime.combine(moment.date(), moment.time(), UTC)
+    if offset:
+        return _UTC_EPOCH + (local - offset - _NAIVE_EPOCH)
+    return _UTC_EPOCH + (local - _NAIVE_EPOCH)
+
+
+def _canonical(raw: str) -> datetime | None:
+    """`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (10 or 19 characters) within the years accepted,
+    as a naive datetime, by one C call; None: the general route decides (and words the error).
+    """
+    if raw[4] != "-":
+        return None
+    try:
+        local = _fromisoformat(raw)
+    except ValueError:
+        return None
+    if local.tzinfo is None and _MIN_YEAR <= local.year <= _MAX_YEAR:
+        return local
+    return None
 
 
 class DateParser:
@@ -33,6 +54,7 @@ class DateParser:
 
     Times without an offset are wall-clock times in `tz` (the configured zone). Results are
     aware UTC datetimes. Repeated strings (date-only columns repeat a lot) hit a small cache.
+    Row loops keep the bound method (`DateParser(tz).parse`): cheaper to call than the instance.
     """
 
     _CACHE_LIMIT = 50_000
@@ -42,28 +64,36 @@ class DateParser:
         self._cache: dict[str, datetime] = {}
         self._offsets: dict[str, tzinfo] = {"Z": UTC, "z": UTC}
 
-    def __call__(self, raw: str, field: str) -> datetime:
+    def parse(self, raw: str, field: str) -> datetime:
         if len(raw) > 10:
-            return self._parse(raw, field)
-        # Date-only values repeat across rows; full timestamps rarely do.
+            # Full timestamps rarely repeat: no cache. Nearly all of them have the canonical
+            # shape `YYYY-MM-DD HH:MM:SS`: `_canonical` and `_to_utc` inline, as this runs once
+            # per row of a million-row file (~0.3 µs a row less than calling them).
+            if len(raw) == 19 and raw[4] == "-":
+                try:
+                    local = _fromisoformat(raw)
+                except ValueError:
+                    pass
+                else:
+                    if local.tzinfo is None and _MIN_YEAR <= local.year <= _MAX_YEAR:
+                        offset = self.tz.utcoffset(local)
+                        if offset:
+                            return _UTC_EPOCH + (local - offset - _NAIVE_EPOCH)
+                        return _UTC_EPOCH + (local - _NAIVE_EPOCH)
+            return self._parse_general(raw, field)
+        # Date-only values repeat across rows.
         cached = self._cache.get(raw)
         if cached is None:
-            cached = self._parse(raw, field)
+            day = _canonical(raw) if len(raw) == 10 else None
+            cached = _to_utc(day, self.tz) if day is not None else self._parse_general(raw, field)
             if len(self._cache) >= self._CACHE_LIMIT:
                 self._cache.clear()
             self._cache[raw] = cached
         return cached
 
-    def _parse(self, raw: str, field: str) -> datetime:
-        if len(raw) in (10, 19) and raw[4] == "-":
-            # Fast path for the canonical shapes; anything unusual takes the full route below.
-            try:
-                local = datetime.fromisoformat(raw)
-            except ValueError:
-                pass
-            else:
-                if local.tzinfo is None and _MIN_YEAR <= local.year <= _MAX_YEAR:
-                    return _to_utc(local, self.tz)
+    __call__ = parse
+
+    def _parse_general(self, raw: str, field: str) -> datetime:
         match = _DATE.fullmatch(raw)
         if match is None:
             raise RowError("bad_date", field=field, value=raw)
@@ -99,8 +129,6 @@ class DateParser:
 
 
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-# Non-negative, at most 2 decimals, below _MAX_FEN: nothing left to check.
-_PLAIN_AMOUNT = re.compile(r"\d{1,11}(?:\.\d{1,2})?")
 _AMOUNT_NOISE = str.maketrans("", "", ",，¥￥元 ")
 _FEN_PER_YUAN = Decimal(100)
 # 10^13 fen = 1000 亿元: far above any real order, far below the BIGINT limit.
@@ -113,8 +141,20 @@ def parse_amount_fen(raw: str) -> int:
     Decimal, never float: `0.29` must be 29 fen, not 28.999…. Trailing zeros beyond the fen
     (`12.500`) are the same amount and accepted; a non-zero third decimal is refused.
     """
-    if _PLAIN_AMOUNT.fullmatch(raw):
-        return int(Decimal(raw) * _FEN_PER_YUAN)
+    # Fast path, exact in integers: ASCII `123`, `123.4` or `123.45` with at most 11 digits of
+    # yuan — non-negative and below _MAX_FEN by construction, nothing left to check.
+    if raw.isascii():
+        size = len(raw)
+        if 3 < size <= 14 and raw[-3] == ".":
+            digits = raw[:-3] + raw[-2:]
+            if digits.isdigit():
+                return int(digits)
+        elif 2 < size <= 13 and raw[-2] == ".":
+            digits = raw[:-2] + raw[-1]
+            if digits.isdigit():
+                return int(digits) * 10
+        elif size <= 11 and raw.isdigit():
+            return int(raw) * 100
     text = raw.translate(_AMOUNT_NOISE)
     if not _AMOUNT.fullmatch(text):
         raise RowError("bad_amount", value=raw)
