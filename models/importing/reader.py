@@ -118,29 +118,14 @@ class CsvSource:
             raise
 
     def _first_record(self) -> list[str]:
-        for _line, cells in self._records():
+        for _line, cells in self.rows():
             if any(cell.strip() for cell in cells):
                 return cells
         raise UnusableInput("empty_file", path=str(self.path))
 
-    def _records(self) -> Iterator[tuple[int, list[str]]]:
-        reader = self._reader
-        try:
-            for cells in reader:
-                start = self._lines_read + 1
-                self._lines_read = reader.line_num
-                yield start, cells
-        except UnicodeDecodeError as exc:
-            raise UnusableInput(
-                "undecodable", encoding=self.encoding, line=self._lines_read + 1
-            ) from exc
-        except csv.Error as exc:
-            raise UnusableInput("bad_csv", line=self._lines_read + 1, error=str(exc)) from exc
-
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """Records after the header, skipping blank lines (Excel leaves them at the end).
-
-        The loop of `_records` again, inline: one generator per row instead of two."""
+        Also reads the header itself, in `__init__`, before any data row is asked for."""
         reader = self._reader
         try:
             for cells in reader:
