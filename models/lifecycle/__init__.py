@@ -8,13 +8,16 @@ customers:
    one pass each over activity events and converted referrals, and an indexed look-up of the
    first order's amount only where a rule needs it (metrics.py);
 2. one statement puts every customer's verdict — stage, rule id, the numbers behind it —
-   into another scratch table (classify.py), and one more ranks and grades every buyer
-   (grading.py);
+   beside the stored one into another scratch table (classify.py), and one more ranks and
+   grades every buyer, also beside the stored grade (grading.py);
 3. stage changes are appended to `stage_transitions`, `stage_assignments` and
    `customer_grades` are brought up to date by UPDATE … FROM and INSERT … SELECT (only rows
    that differ are written — receipts hold dates, not day counts, and the run date is kept
    once, in `lifecycle_runs`, so an unchanged customer's rows are not touched), stale grades
    deleted, and the run logged in `lifecycle_runs` (store.py).
+
+On PostgreSQL runs take turns (a transaction-scoped advisory lock), and the scratch tables are
+unlogged tables that parallel workers can read (scratch.py).
 
 Customers are all customers in the table, whatever their `created_at` (a customer record made
 by a late import may carry orders from before it). Re-running the same T on the same data
@@ -52,6 +55,9 @@ from models.lifecycle.store import (
 )
 from models.lifecycle.windows import Windows
 
+# PostgreSQL advisory lock key held by a lifecycle run for its transaction ("LIFE").
+_RUN_LOCK = 0x4C494645
+
 
 @dataclass(frozen=True)
 class LifecycleSummary:
@@ -74,6 +80,12 @@ async def run_lifecycle(
     async with db.uow() as uow:
         conn = await uow.session.connection()
         now = utcnow()
+        if conn.dialect.name == "postgresql":
+            # One run at a time (a CLI run beside the scheduled one): a second would read the
+            # same stored stages, append the same transitions again, and collide on the
+            # scratch tables' names. It waits here until the first commits. (SQLite admits
+            # one writer at a time anyway.)
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
         previous = await previous_run_as_of(conn)
         run_id = await start_run(conn, as_of, now)
         if conn.dialect.name == "postgresql":

@@ -1,9 +1,10 @@
 """The stage rules of DESIGN.md §2.1 as one CASE over per-customer metrics, first match wins.
 
-One statement writes every customer's verdict into the `lc_results` scratch table: the rule
-that fired (a short stable id), the stage it implies, the numbers behind it as JSON (the
-"receipt" a staff member reads when asking why), and what was stored before (previous stage
-and since-date), so the history and the writes that follow are plain set operations.
+One statement writes every customer's verdict into the `lc_results` scratch table (on
+PostgreSQL two: the joined inputs first, see `write_verdicts`): the rule that fired (a short
+stable id), the stage it implies, the numbers behind it as JSON (the "receipt" a staff member
+reads when asking why), and what was stored before (the whole stored row), so the history and
+the writes that follow are plain set operations.
 
 Rule ids: churned.closed, churned.inactive, prospect.qualified, prospect.no_order,
 declining.inactive, declining.usage_drop, declining.support_drop, mature.signals,
@@ -13,6 +14,7 @@ grey zone hold.grey_zone (kept growing or mature) and default.growing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
@@ -110,8 +112,11 @@ def _verdicts(
     dialect: str,
     same_day_rerun: bool,
     revenue_line: int | None,
-) -> Select[Any]:
-    """SELECT customer_id, rule, stage, metrics, qualified, since, prev_stage for everyone.
+) -> tuple[Select[Any], Callable[[Any], Select[Any]]]:
+    """SELECT customer_id, rule, stage, metrics, qualified, since and the stored row's values
+    (prev_stage, prev_since, prev_rule, prev_metrics, prev_qualified) for everyone, in
+    two parts: one row of inputs per customer (joins, and which rung of the ladder fired), and
+    the verdict built from a row of inputs.
 
     `same_day_rerun`: the stored verdicts are from a run for this same T. `revenue_line`:
     see `top_revenue_line`."""
@@ -193,43 +198,56 @@ def _verdicts(
         else_=sql_int(DEFAULT),
     )
     # One row of inputs per customer: which rung fired, and the numbers the receipt shows.
-    inputs = (
-        select(
-            c.id.label("customer_id"),
-            rung.label("rung"),
-            p.stage.label("prev_stage"),
-            p.since.label("prev_since"),
-            p.rule.label("prev_rule"),
-            _zero(o.orders).label("orders"),
-            o.first_at,
-            o.last_at,
-            views.label("views"),
-            campaign_joins.label("campaign_joins"),
-            lead_forms.label("lead_forms"),
-            usage_recent.label("usage_recent"),
-            usage_previous.label("usage_previous"),
-            support_recent.label("support_recent"),
-            support_previous.label("support_previous"),
-            core_features.label("core_features"),
-            _flag(no_lapse).label("no_lapse"),
-            _flag(top_revenue).label("top_revenue"),
-            referrals.label("referrals"),
-            o.revenue_90d_fen,
-            repeats.label("repeats"),
-            repeat_revenue.label("repeat_revenue"),
-            o.first_fen,
-        )
-        .select_from(Customer.__table__)
-        .outerjoin(om, o.customer_id == c.id)
+    values = [
+        c.id.label("customer_id"),
+        rung.label("rung"),
+        p.stage.label("prev_stage"),
+        p.since.label("prev_since"),
+        p.rule.label("prev_rule"),
+        p.metrics.label("prev_metrics"),
+        p.qualified.label("prev_qualified"),
+        _zero(o.orders).label("orders"),
+        o.first_at.label("first_at"),
+        o.last_at.label("last_at"),
+        views.label("views"),
+        campaign_joins.label("campaign_joins"),
+        lead_forms.label("lead_forms"),
+        usage_recent.label("usage_recent"),
+        usage_previous.label("usage_previous"),
+        support_recent.label("support_recent"),
+        support_previous.label("support_previous"),
+        core_features.label("core_features"),
+        _flag(no_lapse).label("no_lapse"),
+        _flag(top_revenue).label("top_revenue"),
+        referrals.label("referrals"),
+        o.revenue_90d_fen.label("revenue_90d_fen"),
+        repeats.label("repeats"),
+        repeat_revenue.label("repeat_revenue"),
+        o.first_fen.label("first_fen"),
+    ]
+    joined = (
+        Customer.__table__.outerjoin(om, o.customer_id == c.id)
         .outerjoin(scratch.event_metrics, e.customer_id == c.id)
         .outerjoin(scratch.referral_metrics, r.customer_id == c.id)
         .outerjoin(StageAssignment.__table__, p.customer_id == c.id)
-        # Computed once per customer: inlined, the rung's CASE would be re-evaluated for each
-        # of the dozens of places the verdict below refers to it.
-        .cte("lc_inputs")
-        .prefix_with("MATERIALIZED")
     )
-    v = inputs.c
+    inputs = select(*values).select_from(joined)
+
+    def verdict(v: Any) -> Select[Any]:
+        return _verdict(v, ladder, w, rules, tz, dialect)
+
+    return inputs, verdict
+
+
+def _verdict(
+    v: Any,
+    ladder: list[tuple[str, ColumnElement[bool]]],
+    w: Windows,
+    rules: LifecycleRules,
+    tz: tzinfo,
+    dialect: str,
+) -> Select[Any]:
+    """The verdict columns of `lc_results` from one row of inputs `v` per customer."""
     receipts = _receipts(v, w, rules, tz, dialect)
     rule = case(
         *[(v.rung == index, _const(name)) for index, (name, _) in enumerate(ladder)],
@@ -249,7 +267,19 @@ def _verdicts(
     changed = or_(v.prev_stage.is_(None), v.prev_stage != stage)
     since = case((changed, literal(w.as_of, Date)), else_=v.prev_since)
     qualified = type_coerce(v.rung == LADDER.index("prospect.qualified"), Boolean)
-    return select(v.customer_id, stage, rule, metrics, qualified, since, v.prev_stage)
+    return select(
+        v.customer_id,
+        stage,
+        rule,
+        metrics,
+        qualified,
+        since,
+        v.prev_stage,
+        v.prev_since,
+        v.prev_rule,
+        v.prev_metrics,
+        v.prev_qualified,
+    )
 
 
 def _receipts(
@@ -326,5 +356,16 @@ async def write_verdicts(
     same_day_rerun: bool,
 ) -> None:
     line = await top_revenue_line(conn, rules)
-    query = _verdicts(w, rules, tz, conn.dialect.name, same_day_rerun, line)
+    inputs, verdict = _verdicts(w, rules, tz, conn.dialect.name, same_day_rerun, line)
+    # The inputs are computed once per customer: inlined, the rung's CASE would be evaluated
+    # again for each of the dozens of places the verdict refers to it.
+    if conn.dialect.name == "postgresql":
+        # A scratch table of their own rather than a materialized CTE: the joins run in
+        # parallel either way, but a CTE is read back by the leader process alone, which then
+        # builds every receipt by itself; from a table, the workers share that work too.
+        staged = await scratch.stage(conn, "lc_inputs", inputs)
+        query = verdict(staged.c).select_from(staged)
+    else:
+        cte = inputs.cte("lc_inputs").prefix_with("MATERIALIZED")
+        query = verdict(cte.c)
     await scratch.fill(conn, scratch.results, query)

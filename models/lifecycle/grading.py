@@ -35,26 +35,24 @@ from fractions import Fraction
 from math import lcm
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     String,
     and_,
     case,
+    cast,
     delete,
     exists,
     func,
-    insert,
     literal,
-    or_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from config.rules import GradingRules
-from models.base import UTCDateTime
 from models.lifecycle import scratch
 from models.lifecycle.localdays import sql_int
-from models.lifecycle.store import table_of
+from models.lifecycle.store import save_changes, table_of
 from models.lifecycle.windows import exact
 from models.stages import GRADES, CustomerGrade
 
@@ -77,22 +75,43 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
         o.ltv_fen.label("ltv"),
     ).subquery("lc_grade_base")
     b = base.c
-    ranked = select(
-        b.customer_id,
-        b.frequency,
-        b.aov,
-        b.ltv,
-        # N, once: a scalar count is cheaper than a whole-table window over every row
-        select(func.count())
-        .select_from(scratch.order_metrics)
-        .correlate(None)
-        .scalar_subquery()
-        .label("n"),
-        # values <= mine = N - (values > mine) = N + 1 - rank in descending order
-        func.rank().over(order_by=b.frequency.desc()).label("r_frequency"),
-        func.rank().over(order_by=b.aov.desc()).label("r_aov"),
-        func.rank().over(order_by=b.ltv.desc()).label("r_ltv"),
-    ).subquery("lc_grade_ranks")
+    # The frequency takes few distinct values (orders in a year): its rank comes from a
+    # histogram of them joined back, rather than from sorting every graded customer.
+    histogram = (
+        select(o.orders_year.label("frequency"), func.count().label("customers"))
+        .group_by(o.orders_year)
+        .subquery("lc_grade_frequencies")
+    )
+    h = histogram.c
+    # rank in descending order = 1 + customers with a higher value
+    frequency_ranks = select(
+        h.frequency,
+        cast(
+            func.sum(h.customers).over(order_by=h.frequency.desc()) - h.customers + 1,
+            BigInteger,
+        ).label("r_frequency"),
+    ).subquery("lc_grade_frequency_ranks")
+    f = frequency_ranks.c
+    ranked = (
+        select(
+            b.customer_id,
+            b.frequency,
+            b.aov,
+            b.ltv,
+            # N, once: a scalar count is cheaper than a whole-table window over every row
+            select(func.count())
+            .select_from(scratch.order_metrics)
+            .correlate(None)
+            .scalar_subquery()
+            .label("n"),
+            # values <= mine = N - (values > mine) = N + 1 - rank in descending order
+            f.r_frequency,
+            func.rank().over(order_by=b.aov.desc()).label("r_aov"),
+            func.rank().over(order_by=b.ltv.desc()).label("r_ltv"),
+        )
+        .select_from(base.join(frequency_ranks, f.frequency == b.frequency))
+        .subquery("lc_grade_ranks")
+    )
     r = ranked.c
     wf, wa, wl = integer_weights(rules)
     below = r.n + 1
@@ -144,7 +163,18 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
             (_ahead_below(g.ahead, g.n, b_cut), literal("B", String)),
             else_=literal("C", String),
         )
-    graded = select(g.customer_id, letter, g.frequency, g.aov, g.ltv)
+    cg = table_of(CustomerGrade).c
+    graded = select(
+        g.customer_id,
+        letter,
+        g.frequency,
+        g.aov,
+        g.ltv,
+        cg.grade,
+        cg.orders_365d,
+        cg.aov_fen,
+        cg.ltv_fen,
+    ).select_from(placed.outerjoin(table_of(CustomerGrade), cg.customer_id == g.customer_id))
     await scratch.fill(conn, scratch.grades, graded)
 
 
@@ -160,33 +190,7 @@ async def save_grades(conn: AsyncConnection, now: datetime) -> int:
     returns the number added."""
     t = scratch.grades.c
     cg = table_of(CustomerGrade)
-    values = {
-        "grade": t.grade,
-        "orders_365d": t.orders_365d,
-        "aov_fen": t.aov_fen,
-        "ltv_fen": t.ltv_fen,
-    }
-    # Who is new is settled before anything is inserted. As one INSERT … WHERE NOT EXISTS,
-    # PostgreSQL may plan the existence check as a scan of customer_grades per row (right,
-    # for a table it knows as empty) — while the same statement fills it: quadratic, minutes
-    # for 40k customers.
-    stored = select(cg.c.customer_id).where(cg.c.customer_id == t.customer_id)
-    await scratch.fill(conn, scratch.new_grades, select(t.customer_id).where(~exists(stored)))
-    await conn.execute(
-        update(cg)
-        .where(
-            cg.c.customer_id == t.customer_id,
-            or_(*[cg.c[name].is_distinct_from(value) for name, value in values.items()]),
-        )
-        .values(**values, updated_at=literal(now, UTCDateTime()))
-    )
-    n = scratch.new_grades.c
-    new = select(t.customer_id, *values.values(), literal(now, UTCDateTime())).select_from(
-        scratch.grades.join(scratch.new_grades, n.customer_id == t.customer_id)
-    )
-    inserted = await conn.execute(
-        insert(cg).from_select(["customer_id", *values, "updated_at"], new)
-    )
+    inserted = await save_changes(conn, cg, scratch.grades, scratch.grade_rewrites, "grade", now)
     # Every graded customer now has a row; more rows than graded customers means stale ones
     # (all orders refunded, or a run for an earlier T). Rare: count before paying for the
     # anti-join that finds them.
@@ -195,7 +199,7 @@ async def save_grades(conn: AsyncConnection, now: datetime) -> int:
     if rows > graded:
         still = select(t.customer_id).where(t.customer_id == CustomerGrade.customer_id)
         await conn.execute(delete(CustomerGrade).where(~exists(still)))
-    return int(inserted.rowcount)
+    return inserted
 
 
 async def percentile_score(

@@ -76,35 +76,47 @@ async def append_transitions(conn: AsyncConnection, as_of: date, now: datetime) 
 
 
 async def save_assignments(conn: AsyncConnection, now: datetime) -> int:
-    """Rewrite the rows whose verdict differs, then add customers who had none; returns the
-    number added.
+    """Bring `stage_assignments` up to date with the run's verdicts; the number of rows added."""
+    return await save_changes(
+        conn, table_of(StageAssignment), scratch.results, scratch.rewrites, "stage", now
+    )
 
-    Two set-based statements (UPDATE … FROM, INSERT … SELECT) rather than one upsert: an
-    upsert goes through a conflicting insert for every existing row, several times slower for
-    a whole customer base.
+
+async def save_changes(
+    conn: AsyncConnection,
+    target: Table,
+    verdicts: Table,
+    rewrites: Table,
+    key: str,
+    now: datetime,
+) -> int:
+    """Write the rows of `verdicts` that differ from what `target` stores: UPDATE the stored
+    rows that changed, INSERT the customers who had none (`prev_<key>` NULL). Returns the
+    number inserted.
+
+    `verdicts` carries the stored values beside the new ones (`prev_<name>`, read by the same
+    join that computed the verdict), so finding what changed is a scan of one scratch table
+    rather than another join of a million rows; the few changed rows go to `rewrites`, whose
+    fresh statistics let the UPDATE find its rows through the primary key. Two statements
+    rather than one upsert: an upsert goes through a conflicting insert for every existing
+    row, several times slower for a whole customer base.
     """
-    r = scratch.results.c
-    s = table_of(StageAssignment)
-    values = {
-        "stage": r.stage,
-        "since": r.since,
-        "rule": r.rule,
-        "metrics": r.metrics,
-        "qualified": r.qualified,
-    }
+    names = [column.name for column in rewrites.columns if column.name != "customer_id"]
+    v = verdicts.c
+    stored = v[f"prev_{key}"].is_not(None)
+    differs = or_(*[v[name].is_distinct_from(v[f"prev_{name}"]) for name in names])
+    changed = select(v.customer_id, *[v[name] for name in names]).where(stored, differs)
+    await scratch.fill(conn, rewrites, changed, analyze=True)
+    w = rewrites.c
+    stamp = literal(now, UTCDateTime())
     await conn.execute(
-        update(s)
-        .where(
-            s.c.customer_id == r.customer_id,
-            or_(*[s.c[name].is_distinct_from(value) for name, value in values.items()]),
-        )
-        .values(**values, updated_at=literal(now, UTCDateTime()))
+        update(target)
+        .where(target.c.customer_id == w.customer_id)
+        .values(**{name: w[name] for name in names}, updated_at=stamp)
     )
-    first_time = select(r.customer_id, *values.values(), literal(now, UTCDateTime())).where(
-        r.prev_stage.is_(None)
-    )
+    first_time = select(v.customer_id, *[v[name] for name in names], stamp).where(~stored)
     result = await conn.execute(
-        insert(s).from_select(["customer_id", *values, "updated_at"], first_time)
+        insert(target).from_select(["customer_id", *names, "updated_at"], first_time)
     )
     return int(result.rowcount)
 
