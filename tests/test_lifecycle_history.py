@@ -7,7 +7,14 @@ from datetime import date, datetime, timedelta
 from lifecycle_world import TZ, T, World
 from sqlalchemy import select, update
 
-from models import CustomerGrade, LifecycleRun, Order, StageAssignment, StageTransition
+from models import (
+    Customer,
+    CustomerGrade,
+    LifecycleRun,
+    Order,
+    StageAssignment,
+    StageTransition,
+)
 from models.db import Database
 
 
@@ -181,3 +188,25 @@ async def test_a_refund_after_the_first_run_is_picked_up_on_re_run(db: Database)
         ("dave", "new", "prospect", T, "prospect.no_order"),
     ]
     assert await world.grades() == {}
+
+
+async def test_deleting_a_customer_deletes_their_stage_grade_and_history(db: Database) -> None:
+    """The lifecycle tables carry no foreign key (migration 0007): a trigger on `customers`
+    takes their rows along, as ON DELETE CASCADE did — one customer or many at once."""
+    world = World(db)
+    for name in ("alice", "bob", "carol"):
+        await world.customer(name)
+        await world.add(world.order(name, 3, 10_000))
+    await world.run(T - timedelta(days=40))
+    await world.run(T)  # a second transition each: new → growing/declining…
+    doomed = [world.ids["alice"], world.ids["bob"]]
+
+    async with db.uow() as uow:
+        await uow.session.execute(Customer.__table__.delete().where(Customer.id.in_(doomed)))
+        await uow.commit()
+
+    (assignments, grades, history) = await _snapshot(db)
+    assert {row[0] for row in assignments} == {world.ids["carol"]}
+    assert {row[0] for row in grades} == {world.ids["carol"]}
+    assert {row[1] for row in history} == {world.ids["carol"]}
+    assert len(history) >= 1
