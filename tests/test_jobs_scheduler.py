@@ -59,14 +59,15 @@ async def test_only_one_process_leads_and_another_takes_over(db: Database) -> No
         await first.release()
         assert await second.try_lead()
         assert not await first.try_lead()
-        # The leader's connection dies (crash, network): the lock goes with it.
+        # The leader's connection dies (crash, network): the lock goes with it — once that
+        # backend has exited, which pg_terminate_backend only asks it to do.
+        held = "FROM pg_locks WHERE locktype = 'advisory' AND objid = 1179210579"
         async with db.engine.connect() as conn:
-            await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND objid = 1179210579"
-                )
-            )
+            await conn.execute(text(f"SELECT pg_terminate_backend(pid) {held}"))
+            for _ in range(100):  # at most 10 s
+                if not await conn.scalar(text(f"SELECT count(*) {held}")):
+                    break
+                await asyncio.sleep(0.1)
         assert await first.try_lead()
         assert not await second.try_lead()
     finally:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from datetime import datetime
 from fractions import Fraction
 from math import lcm
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -48,6 +49,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.selectable import Subquery
 
 from config.rules import GradingRules
 from models.lifecycle import scratch
@@ -75,23 +77,7 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
         o.ltv_fen.label("ltv"),
     ).subquery("lc_grade_base")
     b = base.c
-    # The frequency takes few distinct values (orders in a year): its rank comes from a
-    # histogram of them joined back, rather than from sorting every graded customer.
-    histogram = (
-        select(o.orders_year.label("frequency"), func.count().label("customers"))
-        .group_by(o.orders_year)
-        .subquery("lc_grade_frequencies")
-    )
-    h = histogram.c
-    # rank in descending order = 1 + customers with a higher value
-    frequency_ranks = select(
-        h.frequency,
-        cast(
-            func.sum(h.customers).over(order_by=h.frequency.desc()) - h.customers + 1,
-            BigInteger,
-        ).label("r_frequency"),
-    ).subquery("lc_grade_frequency_ranks")
-    f = frequency_ranks.c
+    frequency_rank, frame = _frequency_rank(conn, base)
     ranked = (
         select(
             b.customer_id,
@@ -105,11 +91,11 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
             .scalar_subquery()
             .label("n"),
             # values <= mine = N - (values > mine) = N + 1 - rank in descending order
-            f.r_frequency,
+            frequency_rank.label("r_frequency"),
             func.rank().over(order_by=b.aov.desc()).label("r_aov"),
             func.rank().over(order_by=b.ltv.desc()).label("r_ltv"),
         )
-        .select_from(base.join(frequency_ranks, f.frequency == b.frequency))
+        .select_from(frame)
         .subquery("lc_grade_ranks")
     )
     r = ranked.c
@@ -176,6 +162,33 @@ async def grade(conn: AsyncConnection, rules: GradingRules) -> None:
         cg.ltv_fen,
     ).select_from(placed.outerjoin(table_of(CustomerGrade), cg.customer_id == g.customer_id))
     await scratch.fill(conn, scratch.grades, graded)
+
+
+def _frequency_rank(conn: AsyncConnection, base: Subquery) -> tuple[ColumnElement[int], Any]:
+    """Each graded customer's rank by descending frequency, and what to select it from.
+
+    PostgreSQL: the frequency takes few distinct values (orders in a year), so the rank comes
+    from a histogram of them joined back (rank = 1 + customers with a higher value) rather
+    than from sorting every graded customer once more (~1 s of 6 for 770k). SQLite sorts
+    faster than it joins that histogram back: there, the window."""
+    b = base.c
+    if conn.dialect.name != "postgresql":
+        return func.rank().over(order_by=b.frequency.desc()), base
+    o = scratch.order_metrics.c
+    histogram = (
+        select(o.orders_year.label("frequency"), func.count().label("customers"))
+        .group_by(o.orders_year)
+        .subquery("lc_grade_frequencies")
+    )
+    h = histogram.c
+    ranks = select(
+        h.frequency,
+        cast(
+            func.sum(h.customers).over(order_by=h.frequency.desc()) - h.customers + 1,
+            BigInteger,
+        ).label("r_frequency"),
+    ).subquery("lc_grade_frequency_ranks")
+    return ranks.c.r_frequency, base.join(ranks, ranks.c.frequency == b.frequency)
 
 
 def _ahead_below(
