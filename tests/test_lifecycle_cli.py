@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from lifecycle_world import TZ, T, World
+from sqlalchemy import text
 
 from bot.cli import main
 from bot.cli.lifecycle import format_summary_table
 from models.clock import today
 from models.db import Database
-from models.lifecycle import LifecycleSummary
+from models.lifecycle import RUN_LOCK_KEY, LifecycleSummary
 
 
 async def _populate(url: str) -> None:
@@ -114,3 +117,39 @@ def test_table_columns_line_up() -> None:
     widths = {sum(2 if "\u4e00" <= ch <= "\u9fff" else 1 for ch in line) for line in table[3:9]}
     assert len(widths) == 1
     assert table[-1] == "本次阶段变化：9 位客户"
+
+
+async def test_a_run_started_during_another_says_it_waits_then_runs(
+    db_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL: runs take turns; the CLI says why it is not finishing yet."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite admits one writer at a time; nothing to wait for")
+    await _populate(db_url)
+    holder = Database.from_url(db_url)
+    env = {**os.environ, "FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN"}
+    command = [sys.executable, "-c", "from bot.cli import main; main()", "lifecycle", "run"]
+    try:
+        async with holder.engine.connect() as conn:
+            # Another run holds the lock (the scheduled one, say).
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": RUN_LOCK_KEY})
+            proc = await asyncio.create_subprocess_exec(
+                *command,
+                "--as-of",
+                T.isoformat(),
+                "--json",
+                cwd=tmp_path,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            said = await asyncio.wait_for(proc.stderr.readline(), timeout=60)  # type: ignore[union-attr]
+            assert "另一次分类正在运行" in said.decode()
+            assert proc.returncode is None  # still waiting
+            await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RUN_LOCK_KEY})
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
+    finally:
+        await holder.dispose()
+
+    assert proc.returncode == 0
+    assert json.loads(out)["transitions"] == 4

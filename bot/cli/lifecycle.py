@@ -42,6 +42,7 @@ _TEXT = {
         "total": "合计",
         "grades": "客户分级",
         "transitions": "本次阶段变化：{n} 位客户",
+        "waiting": "另一次分类正在运行（定时任务或另一个终端），等它结束后接着运行……",
     },
     "en": {
         "title": "Customer lifecycle as of {as_of}",
@@ -50,6 +51,8 @@ _TEXT = {
         "total": "Total",
         "grades": "Grades",
         "transitions": "Stage changes in this run: {n}",
+        "waiting": "Another classification run is under way (the scheduler or another "
+        "terminal); this one starts when it finishes…",
     },
 }
 
@@ -155,4 +158,5 @@ async def _run(settings: Settings, as_of: date) -> LifecycleSummary:
             tz=settings.tz,
             rules=settings.lifecycle,
             grading=settings.grading,
+            on_wait=lambda: click.echo(_TEXT[_lang(settings.locale)]["waiting"], err=True),
         )

@@ -27,6 +27,7 @@ reproduces that day's stages) and, like any run, records its changes as transiti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, tzinfo
 
@@ -56,7 +57,7 @@ from models.lifecycle.store import (
 from models.lifecycle.windows import Windows
 
 # PostgreSQL advisory lock key held by a lifecycle run for its transaction ("LIFE").
-_RUN_LOCK = 0x4C494645
+RUN_LOCK_KEY = 0x4C494645
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,11 @@ async def run_lifecycle(
     tz: tzinfo,
     rules: LifecycleRules,
     grading: GradingRules,
+    on_wait: Callable[[], None] | None = None,
 ) -> LifecycleSummary:
-    """Classify and grade every customer as of local date `as_of` in zone `tz`."""
+    """Classify and grade every customer as of local date `as_of` in zone `tz`.
+
+    `on_wait` is called when another run is under way and this one waits for it to finish."""
     windows = Windows.build(as_of, tz, rules, grading)
     async with db.uow() as uow:
         conn = await uow.session.connection()
@@ -83,9 +87,13 @@ async def run_lifecycle(
         if conn.dialect.name == "postgresql":
             # One run at a time (a CLI run beside the scheduled one): a second would read the
             # same stored stages, append the same transitions again, and collide on the
-            # scratch tables' names. It waits here until the first commits. (SQLite admits
-            # one writer at a time anyway.)
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
+            # scratch tables' names. It waits here until the first commits, after saying so.
+            # (SQLite admits one writer at a time anyway.)
+            key = {"key": RUN_LOCK_KEY}
+            if not await conn.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), key):
+                if on_wait is not None:
+                    on_wait()
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
         previous = await previous_run_as_of(conn)
         run_id = await start_run(conn, as_of, now)
         if conn.dialect.name == "postgresql":
@@ -115,4 +123,4 @@ async def run_lifecycle(
     return LifecycleSummary(as_of=as_of, counts=counts, grades=grades, transitions=transitions)
 
 
-__all__ = ["LifecycleSummary", "run_lifecycle"]
+__all__ = ["RUN_LOCK_KEY", "LifecycleSummary", "run_lifecycle"]
