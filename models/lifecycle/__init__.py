@@ -94,14 +94,13 @@ async def run_lifecycle(
                 if on_wait is not None:
                     on_wait()
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
-        previous = await previous_run_as_of(conn)
-        run_id = await start_run(conn, as_of, now)
-        if conn.dialect.name == "postgresql":
             # Sort and hash a million per-customer rows in memory rather than on disk; skip
             # JIT, whose compile time (~0.2 s per statement) these few large statements do not
             # earn back.
             await conn.execute(text("SET LOCAL work_mem = '256MB'"))
             await conn.execute(text("SET LOCAL jit = off"))
+        previous = await previous_run_as_of(conn)
+        run_id = await start_run(conn, as_of, now)
         await scratch.create_all(conn)
 
         await gather_orders(conn, windows)

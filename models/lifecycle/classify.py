@@ -14,7 +14,6 @@ grey zone hold.grey_zone (kept growing or mature) and default.growing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
@@ -105,18 +104,11 @@ async def top_revenue_line(conn: AsyncConnection, rules: LifecycleRules) -> int 
     return int((await conn.execute(line)).scalar_one())
 
 
-def _verdicts(
-    w: Windows,
-    rules: LifecycleRules,
-    tz: tzinfo,
-    dialect: str,
-    same_day_rerun: bool,
-    revenue_line: int | None,
-) -> tuple[Select[Any], Callable[[Any], Select[Any]]]:
-    """SELECT customer_id, rule, stage, metrics, qualified, since and the stored row's values
-    (prev_stage, prev_since, prev_rule, prev_metrics, prev_qualified) for everyone, in
-    two parts: one row of inputs per customer (joins, and which rung of the ladder fired), and
-    the verdict built from a row of inputs.
+def _inputs(
+    w: Windows, rules: LifecycleRules, same_day_rerun: bool, revenue_line: int | None
+) -> Select[Any]:
+    """One row per customer: which rung of the ladder fired, the numbers the receipts show, and
+    the stored row (prev_*); `_verdict` builds the verdict from it.
 
     `same_day_rerun`: the stored verdicts are from a run for this same T. `revenue_line`:
     see `top_revenue_line`."""
@@ -231,37 +223,25 @@ def _verdicts(
         .outerjoin(scratch.referral_metrics, r.customer_id == c.id)
         .outerjoin(StageAssignment.__table__, p.customer_id == c.id)
     )
-    inputs = select(*values).select_from(joined)
-
-    def verdict(v: Any) -> Select[Any]:
-        return _verdict(v, ladder, w, rules, tz, dialect)
-
-    return inputs, verdict
+    return select(*values).select_from(joined)
 
 
-def _verdict(
-    v: Any,
-    ladder: list[tuple[str, ColumnElement[bool]]],
-    w: Windows,
-    rules: LifecycleRules,
-    tz: tzinfo,
-    dialect: str,
-) -> Select[Any]:
-    """The verdict columns of `lc_results` from one row of inputs `v` per customer."""
+def _verdict(v: Any, w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str) -> Select[Any]:
+    """The columns of `lc_results` from one row of `_inputs` per customer."""
     receipts = _receipts(v, w, rules, tz, dialect)
     rule = case(
-        *[(v.rung == index, _const(name)) for index, (name, _) in enumerate(ladder)],
+        *[(v.rung == index, _const(name)) for index, name in enumerate(LADDER)],
         (v.rung == HOLD, _const("hold.grey_zone")),
         (v.rung == DEFAULT, _const("default.growing")),
         else_=v.prev_rule,
     )
     stage = case(
-        *[(v.rung == index, _const(RULE_STAGES[name])) for index, (name, _) in enumerate(ladder)],
+        *[(v.rung == index, _const(RULE_STAGES[name])) for index, name in enumerate(LADDER)],
         (v.rung == DEFAULT, _const("growing")),
         else_=v.prev_stage,
     )
     metrics = case(
-        *[(v.rung == index, receipts[name]) for index, (name, _) in enumerate(ladder)],
+        *[(v.rung == index, receipts[name]) for index, name in enumerate(LADDER)],
         else_=receipts["grey_zone"],
     )
     changed = or_(v.prev_stage.is_(None), v.prev_stage != stage)
@@ -275,10 +255,10 @@ def _verdict(
         qualified,
         since,
         v.prev_stage,
-        v.prev_since,
         v.prev_rule,
         v.prev_metrics,
         v.prev_qualified,
+        v.prev_since,
     )
 
 
@@ -356,7 +336,8 @@ async def write_verdicts(
     same_day_rerun: bool,
 ) -> None:
     line = await top_revenue_line(conn, rules)
-    inputs, verdict = _verdicts(w, rules, tz, conn.dialect.name, same_day_rerun, line)
+    dialect = conn.dialect.name
+    inputs = _inputs(w, rules, same_day_rerun, line)
     # The inputs are computed once per customer: inlined, the rung's CASE would be evaluated
     # again for each of the dozens of places the verdict refers to it.
     if conn.dialect.name == "postgresql":
@@ -364,8 +345,8 @@ async def write_verdicts(
         # parallel either way, but a CTE is read back by the leader process alone, which then
         # builds every receipt by itself; from a table, the workers share that work too.
         staged = await scratch.stage(conn, "lc_inputs", inputs)
-        query = verdict(staged.c).select_from(staged)
+        query = _verdict(staged.c, w, rules, tz, dialect).select_from(staged)
     else:
         cte = inputs.cte("lc_inputs").prefix_with("MATERIALIZED")
-        query = verdict(cte.c)
+        query = _verdict(cte.c, w, rules, tz, dialect)
     await scratch.fill(conn, scratch.results, query)

@@ -95,52 +95,46 @@ referral_metrics = _temp(
     Column("referrals", Integer, nullable=False),
 )
 
-# The verdict for every customer, with what was stored before this run (NULLs: nothing was).
-results = _temp(
+
+def _beside_stored(name: str, *columns: Column[object]) -> Table:
+    """A table of new values with, after them, a nullable `prev_<name>` copy of each column for
+    the stored value (all NULL: nothing was stored)."""
+    stored = [Column(f"prev_{column.name}", column.type) for column in columns]
+    return _temp(name, *columns, *stored)
+
+
+def _changes_of(name: str, verdicts: Table) -> Table:
+    """The rows of `verdicts` that differ from a stored row: its new values only."""
+    new = [
+        c for c in verdicts.columns if c.name != "customer_id" and not c.name.startswith("prev_")
+    ]
+    return _temp(name, *[Column(c.name, c.type, nullable=c.nullable) for c in new])
+
+
+# The verdict for every customer, with what was stored before this run.
+results = _beside_stored(
     "lc_results",
     Column("stage", String(10), nullable=False),
     Column("rule", String(40), nullable=False),
     Column("metrics", Json, nullable=False),
     Column("qualified", Boolean, nullable=False),
     Column("since", Date, nullable=False),
-    Column("prev_stage", String(10)),
-    Column("prev_since", Date),
-    Column("prev_rule", String(40)),
-    Column("prev_metrics", Json),
-    Column("prev_qualified", Boolean),
 )
 
 # The verdicts that differ from a stored row, to be written over it.
-rewrites = _temp(
-    "lc_rewrites",
-    Column("stage", String(10), nullable=False),
-    Column("since", Date, nullable=False),
-    Column("rule", String(40), nullable=False),
-    Column("metrics", Json, nullable=False),
-    Column("qualified", Boolean, nullable=False),
-)
+rewrites = _changes_of("lc_rewrites", results)
 
-# Every graded customer's grade, with the stored one (NULLs: none was).
-grades = _temp(
+# Every graded customer's grade, with the stored one.
+grades = _beside_stored(
     "lc_grades",
     Column("grade", String(1), nullable=False),
     Column("orders_365d", Integer, nullable=False),
     Column("aov_fen", BigInteger, nullable=False),
     Column("ltv_fen", BigInteger, nullable=False),
-    Column("prev_grade", String(1)),
-    Column("prev_orders_365d", Integer),
-    Column("prev_aov_fen", BigInteger),
-    Column("prev_ltv_fen", BigInteger),
 )
 
 # The grades that differ from a stored row, to be written over it.
-grade_rewrites = _temp(
-    "lc_grade_rewrites",
-    Column("grade", String(1), nullable=False),
-    Column("orders_365d", Integer, nullable=False),
-    Column("aov_fen", BigInteger, nullable=False),
-    Column("ltv_fen", BigInteger, nullable=False),
-)
+grade_rewrites = _changes_of("lc_grade_rewrites", grades)
 
 ALL = (
     order_metrics,
