@@ -77,7 +77,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def _failed(result: Result) -> bool:
     f = result.figures
-    checks = [f.get(key, "ok") for key in ("check", "rerun_check", "reimport_check")]
+    checks = [
+        f.get(key, "ok") for key in ("check", "rerun_check", "reimport_check", "into_stored_check")
+    ]
     return f.get("verdict") != "PASS" or any(check != "ok" for check in checks)
 
 
@@ -92,7 +94,8 @@ def summary_line(result: Result) -> str:
     elif result.bench == "import" and "rows_per_s" in f:
         figure = (
             f"{f['rows_per_s']:,} rows/s ({f['vs_bare_load']}x bare load, "
-            f"{f['vs_parse']}x csv.reader); re-import {f.get('reimport_rows_per_s', 0):,} rows/s"
+            f"{f['vs_parse']}x csv.reader); re-import {f.get('reimport_rows_per_s', 0):,} rows/s; "
+            f"next file into the stored orders {f.get('into_stored_rows_per_s', 0):,} rows/s"
         )
     else:
         figure = str(f.get("check", "no figures"))

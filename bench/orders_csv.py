@@ -74,17 +74,19 @@ def _status(rng: random.Random) -> str:
     return "paid"
 
 
-def write_orders(path: Path, rows: int, customers: int, seed: int) -> int:
-    """`rows` orders in time order over one year, spread over `customers` customer numbers;
-    returns how many distinct customer numbers the file mentions."""
-    rng = random.Random(seed)
+def write_orders(path: Path, rows: int, customers: int, seed: int, *, year: int = 0) -> int:
+    """`rows` orders in time order over one year (`year` years after the first file's: new
+    order numbers), spread over `customers` customer numbers; returns how many distinct
+    customer numbers the file mentions."""
+    rng = random.Random(seed + year)
     seen: set[int] = set()
     step = YEAR_SECONDS / rows
+    start = START + timedelta(days=365 * year)
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["order_no", "customer_external_id", "amount", "paid_at", "status"])
         for n in range(rows):
-            moment = START + timedelta(seconds=int(n * step))
+            moment = start + timedelta(seconds=int(n * step))
             # Squaring a uniform number skews it: low customer numbers order most often.
             who = 1 + int(customers * rng.random() ** 2)
             seen.add(who)

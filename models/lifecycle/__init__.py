@@ -48,6 +48,7 @@ from models.lifecycle.metrics import (
 from models.lifecycle.store import (
     append_transitions,
     finish_run,
+    indexes_off_for_first_load,
     previous_run_as_of,
     refresh_statistics,
     save_assignments,
@@ -98,6 +99,7 @@ async def run_lifecycle(
             # JIT, whose compile time (~0.2 s per statement) these few large statements do not
             # earn back.
             await conn.execute(text("SET LOCAL work_mem = '256MB'"))
+            await conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
             await conn.execute(text("SET LOCAL jit = off"))
         previous = await previous_run_as_of(conn)
         run_id = await start_run(conn, as_of, now)
@@ -110,12 +112,15 @@ async def run_lifecycle(
         await write_verdicts(conn, windows, rules, tz, same_day_rerun=previous == as_of)
         await grade(conn, grading)
 
+        counts = await stage_counts(conn)
+        grades = await grade_counts(conn)
+        unindexed = await indexes_off_for_first_load(conn, sum(counts.values()))
         transitions = await append_transitions(conn, as_of, now)
         inserted = await save_assignments(conn, now)
         inserted += await save_grades(conn, now)
+        if unindexed is not None:
+            await unindexed.put_back(conn)
         await refresh_statistics(conn, inserted)
-        counts = await stage_counts(conn)
-        grades = await grade_counts(conn)
         await finish_run(conn, run_id, counts, grades, transitions)
         await scratch.drop_all(conn)
         await uow.commit()

@@ -12,9 +12,11 @@ from sqlalchemy import Date, Table, func, insert, literal, or_, select, text, up
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import Base, UTCDateTime, utcnow
+from models.bulkload import IndexSet
 from models.lifecycle import scratch
 from models.stages import (
     STAGES,
+    CustomerGrade,
     LifecycleRun,
     StageAssignment,
     StageTransition,
@@ -119,6 +121,35 @@ async def save_changes(
         insert(target).from_select(["customer_id", *names, "updated_at"], first_time)
     )
     return int(result.rowcount)
+
+
+# Customers in a run from which an empty table it fills is loaded with its indexes built after
+# (PostgreSQL): below it, the exclusive lock that takes is not worth it.
+BULK_LOAD_MIN_ROWS = 50_000
+
+
+async def indexes_off_for_first_load(conn: AsyncConnection, customers: int) -> IndexSet | None:
+    """PostgreSQL, a run over `customers` ≥ BULK_LOAD_MIN_ROWS: drop the indexes of those of
+    `stage_transitions`, `stage_assignments` and `customer_grades` that are empty, so the run
+    fills them without maintaining an index row by row; the caller puts them back
+    (`IndexSet.put_back`) once its inserts are done.
+
+    That is the first run over a customer base (or the first after the tables were emptied):
+    with 1M customers its three inserts took ~8.5 s each with indexes, ~2 s each without plus
+    ~0.5–1 s per table to build them. The tables stay exclusively locked until the run commits,
+    which costs no reader anything it could have seen: they were empty. If one of them is being
+    read at that moment, the run does not wait: it loads with the indexes in place."""
+    if conn.dialect.name != "postgresql" or customers < BULK_LOAD_MIN_ROWS:
+        return None
+    empty = []
+    for model in (StageTransition, StageAssignment, CustomerGrade):
+        name = table_of(model).name
+        if not await conn.scalar(text(f"SELECT NOT EXISTS (SELECT FROM {name})")):
+            continue
+        empty.append(name)
+    if not empty:
+        return None
+    return await IndexSet.take_off_if_free(conn, tuple(empty))
 
 
 # Rows added by one run, beyond which the stage tables' planner statistics are refreshed.
