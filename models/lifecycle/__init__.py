@@ -14,7 +14,9 @@ customers:
    `customer_grades` are brought up to date by UPDATE … FROM and INSERT … SELECT (only rows
    that differ are written — receipts hold dates, not day counts, and the run date is kept
    once, in `lifecycle_runs`, so an unchanged customer's rows are not touched), stale grades
-   deleted, and the run logged in `lifecycle_runs` (store.py).
+   deleted, and the run logged in `lifecycle_runs` (store.py). On PostgreSQL a run that fills
+   empty tables (the first run over a customer base) builds their indexes after its inserts
+   instead of row by row (`indexes_off_for_first_load`).
 
 On PostgreSQL runs take turns (a transaction-scoped advisory lock), and the scratch tables are
 unlogged tables that parallel workers can read (scratch.py).

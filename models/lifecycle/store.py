@@ -136,17 +136,14 @@ async def indexes_off_for_first_load(conn: AsyncConnection, customers: int) -> I
 
     That is the first run over a customer base (or the first after the tables were emptied):
     with 1M customers its three inserts took ~8.5 s each with indexes, ~2 s each without plus
-    ~0.5–1 s per table to build them. The tables stay exclusively locked until the run commits,
-    which costs no reader anything it could have seen: they were empty. If one of them is being
-    read at that moment, the run does not wait: it loads with the indexes in place."""
+    ~0.5–1 s per table to build them (first run 53 s → 39 s). The tables stay exclusively
+    locked until the run commits, a few seconds later: a reader waits that long and then finds
+    them filled instead of empty. If one of them is being read when the run gets there, the run
+    does not wait: it loads with the indexes in place."""
     if conn.dialect.name != "postgresql" or customers < BULK_LOAD_MIN_ROWS:
         return None
-    empty = []
-    for model in (StageTransition, StageAssignment, CustomerGrade):
-        name = table_of(model).name
-        if not await conn.scalar(text(f"SELECT NOT EXISTS (SELECT FROM {name})")):
-            continue
-        empty.append(name)
+    names = [table_of(model).name for model in (StageTransition, StageAssignment, CustomerGrade)]
+    empty = [n for n in names if await conn.scalar(text(f"SELECT NOT EXISTS (SELECT FROM {n})"))]
     if not empty:
         return None
     return await IndexSet.take_off_if_free(conn, tuple(empty))
