@@ -12,84 +12,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from lifecycle_world import T, World, local
-from sqlalchemy import event, text
+from pg_locks import until_a_lock_wait
+from pg_roles import data_privileges_only
+from pg_schema import executed_sql, index_creates, index_drops, schema_of, schema_of_in
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models.lifecycle
 from models.bulkload import IndexSet
 from models.db import Database
-from models.lifecycle import store
+from models.lifecycle import LifecycleSummary, store
 
 STAGE_TABLES = ("stage_transitions", "stage_assignments", "customer_grades")
-
-Schema = tuple[list[tuple[str, str]], list[tuple[str, str, str]]]
 
 
 def _postgresql_only(db: Database) -> None:
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL only: indexes dropped and re-created around a bulk load")
-
-
-async def schema_of(db: Database, tables: tuple[str, ...]) -> Schema:
-    """Every index (name, definition) and every constraint (table, name, definition) of
-    `tables`, sorted: what a migration made of them."""
-    async with db.engine.connect() as conn:
-        return await schema_of_in(conn, tables)
-
-
-async def schema_of_in(conn: AsyncConnection, tables: tuple[str, ...]) -> Schema:
-    """`schema_of` as seen inside `conn`'s transaction."""
-    indexes = await conn.execute(
-        text(
-            "SELECT indexname, indexdef FROM pg_indexes "
-            "WHERE schemaname = 'public' AND tablename = ANY(:tables)"
-        ),
-        {"tables": list(tables)},
-    )
-    constraints = await conn.execute(
-        text(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE conrelid IN (SELECT oid FROM pg_class "
-            "WHERE relname = ANY(:tables) AND relnamespace = 'public'::regnamespace)"
-        ),
-        {"tables": list(tables)},
-    )
-    return (
-        sorted((str(n), str(d)) for n, d in indexes.all()),
-        sorted((str(t), str(n), str(d)) for t, n, d in constraints.all()),
-    )
-
-
-@contextmanager
-def executed_sql(db: Database) -> Iterator[list[str]]:
-    """The statements `db` sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-
-
-def _dropped(statements: list[str]) -> list[str]:
-    return [s for s in statements if "DROP INDEX" in s or "DROP CONSTRAINT" in s]
-
-
-def _created(statements: list[str]) -> list[str]:
-    return [s for s in statements if "CREATE INDEX" in s or "ADD CONSTRAINT" in s]
 
 
 async def _build(db: Database) -> World:
@@ -134,6 +79,16 @@ async def _row_counts(db: Database) -> dict[str, int]:
         }
 
 
+async def _reference(db: Database) -> tuple[LifecycleSummary, dict[str, Any]]:
+    """A run of `_build`'s world with the indexes maintained row by row: its summary and what
+    it leaves for staff to see. The world is cleared after it."""
+    world = await _build(db)
+    summary = await world.run()
+    expected = await _outcome(world)
+    await world.clear()
+    return summary, expected
+
+
 @pytest.mark.parametrize("bulk", [True, False], ids=["threshold_1", "threshold_default"])
 async def test_a_first_run_stores_the_same_verdicts_and_leaves_the_schema_as_migrated(
     db: Database, monkeypatch: pytest.MonkeyPatch, bulk: bool
@@ -142,10 +97,7 @@ async def test_a_first_run_stores_the_same_verdicts_and_leaves_the_schema_as_mig
     schema = await schema_of(db, STAGE_TABLES)
 
     # The reference: the same world, run with the indexes maintained row by row.
-    reference_world = await _build(db)
-    reference = await reference_world.run()
-    expected = await _outcome(reference_world)
-    await reference_world.clear()
+    reference, expected = await _reference(db)
     assert await _row_counts(db) == dict.fromkeys(STAGE_TABLES, 0)
 
     if bulk:
@@ -155,7 +107,7 @@ async def test_a_first_run_stores_the_same_verdicts_and_leaves_the_schema_as_mig
         summary = await world.run()
 
     if bulk:
-        dropped = " ".join(_dropped(statements))
+        dropped = " ".join(index_drops(statements))
         for name in (
             "pk_stage_transitions",
             "pk_stage_assignments",
@@ -166,9 +118,9 @@ async def test_a_first_run_stores_the_same_verdicts_and_leaves_the_schema_as_mig
             "ix_customer_grades_grade",
         ):
             assert name in dropped
-        assert len(_created(statements)) == 7
+        assert len(index_creates(statements)) == 7
     else:
-        assert _dropped(statements) == [] and _created(statements) == []
+        assert index_drops(statements) == [] and index_creates(statements) == []
 
     assert summary == reference
     assert await _outcome(world) == expected
@@ -193,7 +145,7 @@ async def test_after_a_bulk_first_run_the_next_run_works_and_keys_are_enforced(
     with executed_sql(db) as statements:
         second = await world.run(T + timedelta(days=1))
 
-    assert _dropped(statements) == []
+    assert index_drops(statements) == []
     assert second.transitions == 1
     assert second.counts["prospect"] == first.counts["prospect"] - 1
     stored = await world.assignments()
@@ -224,7 +176,7 @@ async def test_a_run_that_fails_after_taking_the_indexes_off_leaves_them_in_plac
     with executed_sql(db) as statements, pytest.raises(RuntimeError, match="went away"):
         await world.run()
 
-    assert _dropped(statements)  # the indexes were off when it failed
+    assert index_drops(statements)  # the indexes were off when it failed
     assert await schema_of(db, STAGE_TABLES) == schema
     assert await _row_counts(db) == dict.fromkeys(STAGE_TABLES, 0)
 
@@ -241,10 +193,7 @@ async def test_a_run_does_not_wait_behind_a_reader_of_an_empty_stage_table(
 ) -> None:
     _postgresql_only(db)
     schema = await schema_of(db, STAGE_TABLES)
-    world = await _build(db)
-    reference = await world.run()
-    expected = await _outcome(world)
-    await world.clear()
+    reference, expected = await _reference(db)
     world = await _build(db)
     monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
 
@@ -267,59 +216,28 @@ async def test_a_run_does_not_wait_behind_a_reader_of_an_empty_stage_table(
     assert await schema_of(db, STAGE_TABLES) == schema
 
 
-@asynccontextmanager
-async def _not_the_owner(db: Database) -> AsyncIterator[Database]:
-    """The same database through a role with data privileges only: it owns no table."""
-    role = f"fission_user_{uuid.uuid4().hex[:8]}"
-    async with db.engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        await auto.exec_driver_sql(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-        )
-        await auto.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
-    limited = Database.from_url(db.engine.url.set(username=role).render_as_string(False))
-    try:
-        async with limited.engine.connect() as conn:
-            owns = await conn.scalar(
-                text("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE relname = :t"),
-                {"t": "stage_assignments"},
-            )
-        assert owns is False  # the premise
-        yield limited
-    finally:
-        await limited.dispose()
-        async with db.engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.exec_driver_sql(f"DROP OWNED BY {role}")
-            await auto.exec_driver_sql(f"DROP ROLE {role}")
-
-
 async def test_a_role_that_does_not_own_the_tables_keeps_the_indexes_and_still_runs(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _postgresql_only(db)
     schema = await schema_of(db, STAGE_TABLES)
-    world = await _build(db)
-    reference = await world.run()
-    expected = await _outcome(world)
-    await world.clear()
+    reference, expected = await _reference(db)
     world = await _build(db)
     monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
 
-    async with _not_the_owner(db) as limited:
+    async with data_privileges_only(db) as limited:
         async with limited.engine.connect() as conn:
             with executed_sql(limited) as statements:
                 taken = await IndexSet.take_off_if_free(conn, STAGE_TABLES)
                 # Nothing changed, and the transaction is still usable.
                 assert await conn.scalar(text("SELECT count(*) FROM stage_assignments")) == 0
             assert taken is None
-            assert _dropped(statements) == []
+            assert index_drops(statements) == []
             await conn.rollback()
 
         with executed_sql(limited) as statements:
             summary = await asyncio.wait_for(World(limited).run(), 30)
-        assert _dropped(statements) == []
+        assert index_drops(statements) == []
 
     assert summary == reference
     assert await _outcome(world) == expected
@@ -391,22 +309,6 @@ async def test_put_back_recreates_a_partial_unique_index_exactly(db: Database) -
     assert after == before
 
 
-async def _until_a_lock_wait(db: Database) -> None:
-    async with db.engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        for _ in range(400):
-            waiting = await auto.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.01)
-    raise AssertionError("the run never waited for the reader")
-
-
 @pytest.mark.parametrize("deadlock_timeout", ["1s", "200ms"])
 async def test_a_reader_of_two_stage_tables_does_not_make_the_run_fail(
     db: Database, monkeypatch: pytest.MonkeyPatch, deadlock_timeout: str
@@ -429,7 +331,8 @@ async def test_a_reader_of_two_stage_tables_does_not_make_the_run_fail(
         async with db.engine.connect() as reader:
             assert (await reader.execute(text("SELECT 1 FROM stage_assignments"))).all() == []
             running = asyncio.create_task(World(runner).run())
-            await _until_a_lock_wait(db)  # the run holds customer_grades, waits for the reader
+            # The run holds customer_grades, and waits for the reader.
+            await until_a_lock_wait(db, "the run never waited for the reader")
             grades = await asyncio.wait_for(
                 reader.scalar(text("SELECT count(*) FROM customer_grades")), 30
             )

@@ -10,19 +10,17 @@ migrated one, and no long wait behind a reader. SQLite has no such path.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select, text
+from import_support import stored_customers, stored_orders, write_csv
+from pg_schema import executed_sql, index_creates, index_drops, schema_of
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models import Customer, Order
 from models.bulkload import IndexSet
 from models.db import Database
 from models.importing import ImportResult, import_csv, merge
@@ -32,82 +30,14 @@ CUSTOMERS_HEADER = "external_id,name,phone,region,industry,created_at,status\n"
 ORDERS_HEADER = "order_no,customer_external_id,amount,paid_at,status\n"
 TABLES = ("customers", "orders")
 
-Schema = tuple[list[tuple[str, str]], list[tuple[str, str, str]]]
-
 
 def _postgresql_only(db: Database) -> None:
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL only: indexes dropped and re-created around a bulk load")
 
 
-async def schema_of(db: Database, tables: tuple[str, ...] = TABLES) -> Schema:
-    """Every index (name, definition) and every constraint (table, name, definition) of
-    `tables`, sorted."""
-    async with db.engine.connect() as conn:
-        indexes = await conn.execute(
-            text(
-                "SELECT indexname, indexdef FROM pg_indexes "
-                "WHERE schemaname = 'public' AND tablename = ANY(:tables)"
-            ),
-            {"tables": list(tables)},
-        )
-        constraints = await conn.execute(
-            text(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-                "FROM pg_constraint WHERE conrelid IN (SELECT oid FROM pg_class "
-                "WHERE relname = ANY(:tables) AND relnamespace = 'public'::regnamespace)"
-            ),
-            {"tables": list(tables)},
-        )
-        return (
-            sorted((str(n), str(d)) for n, d in indexes.all()),
-            sorted((str(t), str(n), str(d)) for t, n, d in constraints.all()),
-        )
-
-
-@contextmanager
-def executed_sql(db: Database) -> Iterator[list[str]]:
-    """The statements `db` sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-
-
-def _dropped(statements: list[str]) -> list[str]:
-    return [s for s in statements if "DROP INDEX" in s or "DROP CONSTRAINT" in s]
-
-
-def _created(statements: list[str]) -> list[str]:
-    return [s for s in statements if "CREATE INDEX" in s or "ADD CONSTRAINT" in s]
-
-
-def _write(tmp_path: Path, name: str, content: str) -> Path:
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
-    return path
-
-
 async def _import(db: Database, kind: str, path: Path) -> ImportResult:
     return await asyncio.wait_for(import_csv(db, kind, path, tz=SHANGHAI), 60)
-
-
-async def _orders(db: Database) -> dict[str, Order]:
-    async with db.uow() as uow:
-        rows = (await uow.session.execute(select(Order))).scalars().all()
-    return {row.order_no: row for row in rows}
-
-
-async def _customers(db: Database) -> dict[str, Customer]:
-    async with db.uow() as uow:
-        rows = (await uow.session.execute(select(Customer))).scalars().all()
-    return {row.external_id: row for row in rows}
 
 
 CUSTOMERS = (
@@ -130,36 +60,36 @@ async def test_first_imports_into_empty_tables_store_the_rows_and_leave_the_sche
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
 ) -> None:
     _postgresql_only(db)
-    schema = await schema_of(db)
+    schema = await schema_of(db, TABLES)
     if bulk:
         monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
 
     with executed_sql(db) as customer_sql:
-        customers = await _import(db, "customers", _write(tmp_path, "customers.csv", CUSTOMERS))
+        customers = await _import(db, "customers", write_csv(tmp_path, "customers.csv", CUSTOMERS))
     with executed_sql(db) as order_sql:
-        orders = await _import(db, "orders", _write(tmp_path, "orders.csv", ORDERS))
+        orders = await _import(db, "orders", write_csv(tmp_path, "orders.csv", ORDERS))
 
     if bulk:
-        dropped = " ".join(_dropped(customer_sql))
+        dropped = " ".join(index_drops(customer_sql))
         for name in ("uq_customers_external_id", "ix_customers_phone", "ix_customers_owner_staff"):
             assert name in dropped
         assert "pk_customers" not in dropped and "fk_customers" not in dropped
-        assert len(_created(customer_sql)) == 3
+        assert len(index_creates(customer_sql)) == 3
         # The orders import adds a bare customer to a table no longer empty: only orders'
         # indexes come off.
-        dropped = " ".join(_dropped(order_sql))
+        dropped = " ".join(index_drops(order_sql))
         assert "uq_orders_order_no" in dropped and "ix_orders_customer_paid" in dropped
         assert "pk_orders" not in dropped and "fk_orders" not in dropped
         assert "customers" not in dropped
-        assert len(_created(order_sql)) == 2
+        assert len(index_creates(order_sql)) == 2
     else:
-        assert _dropped(customer_sql + order_sql) == []
-        assert _created(customer_sql + order_sql) == []
+        assert index_drops(customer_sql + order_sql) == []
+        assert index_creates(customer_sql + order_sql) == []
 
     assert (customers.imported, customers.updated, customers.rejected) == (3, 0, 0)
     assert (orders.imported, orders.updated, orders.rejected) == (4, 0, 0)
     assert orders.bare_customers == 1
-    stored = await _customers(db)
+    stored = await stored_customers(db)
     assert set(stored) == {"K1", "K2", "K3", "NEW1"}
     k1 = stored["K1"]
     assert (k1.name, k1.phone, k1.region, k1.industry, k1.status) == (
@@ -173,7 +103,7 @@ async def test_first_imports_into_empty_tables_store_the_rows_and_leave_the_sche
     assert stored["K2"].status == "closed" and stored["K2"].closed_at is not None
     assert (stored["K3"].phone, stored["K3"].industry) == (None, None)
     assert (stored["NEW1"].source, stored["NEW1"].name) == ("order", None)
-    placed = await _orders(db)
+    placed = await stored_orders(db)
     assert {no: row.amount_fen for no, row in placed.items()} == {
         "A1": 19900,
         "A2": 29,
@@ -188,7 +118,7 @@ async def test_first_imports_into_empty_tables_store_the_rows_and_leave_the_sche
     }
     assert placed["A1"].paid_at == datetime(2024, 6, 1, 2, 0, tzinfo=UTC)
     assert placed["A4"].status == "refunded" and placed["A4"].refunded_at is not None
-    assert await schema_of(db) == schema
+    assert await schema_of(db, TABLES) == schema
 
     # The unique keys put back are enforced.
     async with db.engine.connect() as conn:
@@ -207,16 +137,16 @@ async def test_first_imports_into_empty_tables_store_the_rows_and_leave_the_sche
     assert (again.imported, again.updated) == (0, 0)
     again = await _import(db, "orders", tmp_path / "orders.csv")
     assert (again.imported, again.updated, again.bare_customers) == (0, 0, 0)
-    assert len(await _orders(db)) == 4
+    assert len(await stored_orders(db)) == 4
 
 
 async def test_a_duplicate_order_number_in_the_file_is_still_rejected(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _postgresql_only(db)
-    schema = await schema_of(db)
+    schema = await schema_of(db, TABLES)
     monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
-    path = _write(
+    path = write_csv(
         tmp_path,
         "orders.csv",
         ORDERS_HEADER
@@ -229,25 +159,25 @@ async def test_a_duplicate_order_number_in_the_file_is_still_rejected(
     with executed_sql(db) as statements:
         first = await _import(db, "orders", path)
 
-    assert any("uq_orders_order_no" in s for s in _dropped(statements))
+    assert any("uq_orders_order_no" in s for s in index_drops(statements))
     assert (first.imported, first.updated, first.rejected) == (3, 0, 1)
     assert [r.line for r in first.rejects] == [4]
     assert first.rejects[0].reason.startswith("与第 2 行重复")  # a duplicate of line 2
-    placed = await _orders(db)
+    placed = await stored_orders(db)
     assert {no: row.amount_fen for no, row in placed.items()} == {
         "D1": 1000,
         "D2": 2000,
         "D3": 3000,
     }
-    customers = await _customers(db)
+    customers = await stored_customers(db)
     assert placed["D1"].customer_id == customers["C1"].id  # the first line's, not the repeat's
-    assert await schema_of(db) == schema
+    assert await schema_of(db, TABLES) == schema
 
     with executed_sql(db) as statements:
         again = await _import(db, "orders", path)
-    assert _dropped(statements) == []  # the table is not empty any more
+    assert index_drops(statements) == []  # the table is not empty any more
     assert (again.imported, again.updated, again.rejected) == (0, 0, 1)
-    assert {no: row.amount_fen for no, row in (await _orders(db)).items()} == {
+    assert {no: row.amount_fen for no, row in (await stored_orders(db)).items()} == {
         "D1": 1000,
         "D2": 2000,
         "D3": 3000,
@@ -258,13 +188,13 @@ async def test_an_import_into_a_non_empty_orders_table_keeps_its_indexes(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _postgresql_only(db)
-    schema = await schema_of(db)
+    schema = await schema_of(db, TABLES)
     seeded = await _import(
-        db, "orders", _write(tmp_path, "first.csv", ORDERS_HEADER + "E1,C1,5.00,2024-05-01,\n")
+        db, "orders", write_csv(tmp_path, "first.csv", ORDERS_HEADER + "E1,C1,5.00,2024-05-01,\n")
     )
     assert seeded.imported == 1
     monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
-    path = _write(
+    path = write_csv(
         tmp_path,
         "more.csv",
         ORDERS_HEADER
@@ -276,25 +206,25 @@ async def test_an_import_into_a_non_empty_orders_table_keeps_its_indexes(
     with executed_sql(db) as statements:
         result = await _import(db, "orders", path)
 
-    assert _dropped(statements) == [] and _created(statements) == []
+    assert index_drops(statements) == [] and index_creates(statements) == []
     assert (result.imported, result.updated, result.rejected) == (2, 1, 0)
-    placed = await _orders(db)
+    placed = await stored_orders(db)
     assert {no: row.amount_fen for no, row in placed.items()} == {
         "E1": 600,
         "E2": 750,
         "E3": 800,
     }
     assert placed["E3"].status == "refunded"
-    assert await schema_of(db) == schema
+    assert await schema_of(db, TABLES) == schema
 
 
 async def test_an_import_does_not_wait_behind_a_reader_of_the_empty_orders_table(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _postgresql_only(db)
-    schema = await schema_of(db)
+    schema = await schema_of(db, TABLES)
     monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
-    path = _write(tmp_path, "orders.csv", ORDERS)
+    path = write_csv(tmp_path, "orders.csv", ORDERS)
 
     async with db.engine.connect() as reader:
         # An open transaction that has read the (empty) table holds a share lock on it.
@@ -307,38 +237,38 @@ async def test_an_import_does_not_wait_behind_a_reader_of_the_empty_orders_table
 
     assert any("DROP CONSTRAINT" in s for s in statements)  # it tried, then gave up
     assert (result.imported, result.updated, result.rejected) == (4, 0, 0)
-    assert {no: row.amount_fen for no, row in (await _orders(db)).items()} == {
+    assert {no: row.amount_fen for no, row in (await stored_orders(db)).items()} == {
         "A1": 19900,
         "A2": 29,
         "A3": 129950,
         "A4": 1800,
     }
-    assert await schema_of(db) == schema
+    assert await schema_of(db, TABLES) == schema
 
 
 async def test_an_import_failing_with_the_indexes_off_leaves_nothing_behind(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _postgresql_only(db)
-    schema = await schema_of(db)
+    schema = await schema_of(db, TABLES)
     monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
 
     async def failing_put_back(self: IndexSet, conn: AsyncConnection) -> None:
         raise RuntimeError("out of disk space")
 
     monkeypatch.setattr(IndexSet, "put_back", failing_put_back)
-    path = _write(tmp_path, "customers.csv", CUSTOMERS)
+    path = write_csv(tmp_path, "customers.csv", CUSTOMERS)
     with executed_sql(db) as statements, pytest.raises(RuntimeError, match="disk space"):
         await _import(db, "customers", path)
 
-    assert any("uq_customers_external_id" in s for s in _dropped(statements))
-    assert await _customers(db) == {}
-    assert await schema_of(db) == schema
+    assert any("uq_customers_external_id" in s for s in index_drops(statements))
+    assert await stored_customers(db) == {}
+    assert await schema_of(db, TABLES) == schema
 
     monkeypatch.undo()
     monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
     with executed_sql(db) as statements:
         result = await _import(db, "customers", path)
-    assert len(_created(statements)) == 3
+    assert len(index_creates(statements)) == 3
     assert (result.imported, result.rejected) == (3, 0)
-    assert await schema_of(db) == schema
+    assert await schema_of(db, TABLES) == schema

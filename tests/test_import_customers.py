@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from import_support import stored_customers, write_csv
 from sqlalchemy import func, select
 
 from models import Customer
@@ -24,15 +25,7 @@ def _copy(name: str, tmp_path: Path) -> Path:
 
 
 def _write(tmp_path: Path, text: str, name: str = "customers.csv") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-async def _customers(db: Database) -> dict[str, Customer]:
-    async with db.uow() as uow:
-        rows = (await uow.session.execute(select(Customer))).scalars().all()
-    return {row.external_id: row for row in rows}
+    return write_csv(tmp_path, name, text)
 
 
 async def test_utf8_bom_file_is_imported_with_normalized_values(
@@ -44,7 +37,7 @@ async def test_utf8_bom_file_is_imported_with_normalized_values(
     assert (result.imported, result.updated, result.rejected) == (3, 0, 0)
     assert result.encoding == "utf-8-sig"
     assert result.rejects_path is None
-    stored = await _customers(db)
+    stored = await stored_customers(db)
     zhang = stored["C001"]
     assert (zhang.name, zhang.phone, zhang.region, zhang.industry) == (
         "张三",
@@ -69,7 +62,7 @@ async def test_gbk_file_with_chinese_headers_and_statuses(db: Database, tmp_path
     result = await import_csv(db, "customers", _copy("customers_gbk.csv", tmp_path), tz=SHANGHAI)
 
     assert (result.imported, result.rejected, result.encoding) == (2, 0, "gb18030")
-    stored = await _customers(db)
+    stored = await stored_customers(db)
     assert stored["G001"].name == "欧阳娜娜"
     assert stored["G001"].region == "广州"
     assert stored["G001"].created_at == datetime(2024, 4, 1, 0, 0, tzinfo=UTC)
@@ -80,12 +73,12 @@ async def test_gbk_file_with_chinese_headers_and_statuses(db: Database, tmp_path
 async def test_reimporting_the_same_file_changes_nothing(db: Database, tmp_path: Path) -> None:
     path = _copy("customers_bom.csv", tmp_path)
     await import_csv(db, "customers", path, tz=SHANGHAI)
-    before = await _customers(db)
+    before = await stored_customers(db)
 
     again = await import_csv(db, "customers", path, tz=SHANGHAI)
 
     assert (again.imported, again.updated, again.rejected) == (0, 0, 0)
-    after = await _customers(db)
+    after = await stored_customers(db)
     for key, row in before.items():
         assert (after[key].updated_at, after[key].closed_at) == (row.updated_at, row.closed_at)
 
@@ -106,7 +99,7 @@ async def test_a_changed_field_is_an_update_and_unchanged_rows_count_nowhere(
     result = await import_csv(db, "customers", changed, tz=SHANGHAI)
 
     assert (result.imported, result.updated, result.rejected) == (1, 2, 0)
-    stored = await _customers(db)
+    stored = await stored_customers(db)
     assert stored["C001"].name == "张三丰"
     assert (stored["C003"].status, stored["C003"].closed_at) == ("open", None)
     assert (stored["C004"].phone, stored["C004"].region) == (None, None)
@@ -125,7 +118,7 @@ async def test_without_a_status_column_the_stored_status_is_kept(
     result = await import_csv(db, "customers", no_status, tz=SHANGHAI)
 
     assert (result.imported, result.updated) == (0, 0)
-    assert (await _customers(db))["C003"].status == "closed"
+    assert (await stored_customers(db))["C003"].status == "closed"
 
 
 async def test_every_kind_of_bad_row_is_rejected_and_good_rows_still_land(
@@ -136,7 +129,7 @@ async def test_every_kind_of_bad_row_is_rejected_and_good_rows_still_land(
     result = await import_csv(db, "customers", path, tz=SHANGHAI)
 
     assert (result.imported, result.updated, result.rejected) == (2, 0, 9)
-    assert sorted(await _customers(db)) == ["B001", "B011"]
+    assert sorted(await stored_customers(db)) == ["B001", "B011"]
     reasons = {row.line: row.reason for row in result.rejects}
     assert reasons == {
         3: "缺少必填字段：客户编号（external_id）",
@@ -222,6 +215,6 @@ async def test_a_bare_customer_is_filled_in_by_a_customers_import(
     async with db.uow() as uow:
         count = (await uow.session.execute(select(func.count()).select_from(Customer))).scalar()
     assert count == 3
-    zhang = (await _customers(db))["C001"]
+    zhang = (await stored_customers(db))["C001"]
     assert (zhang.name, zhang.source) == ("张三", "order")
     assert zhang.created_at == datetime(2024, 1, 14, 16, 0, tzinfo=UTC)

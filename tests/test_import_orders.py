@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from import_support import stored_customers, stored_orders, write_csv
 
 from models import Customer, Order
 from models.db import Database
@@ -19,21 +19,7 @@ HEADER = "order_no,customer_external_id,amount,paid_at,status\n"
 
 
 def _write(tmp_path: Path, text: str, name: str = "orders.csv") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-async def _orders(db: Database) -> dict[str, Order]:
-    async with db.uow() as uow:
-        rows = (await uow.session.execute(select(Order))).scalars().all()
-    return {row.order_no: row for row in rows}
-
-
-async def _customers(db: Database) -> dict[str, Customer]:
-    async with db.uow() as uow:
-        rows = (await uow.session.execute(select(Customer))).scalars().all()
-    return {row.external_id: row for row in rows}
+    return write_csv(tmp_path, name, text)
 
 
 async def test_orders_are_stored_in_fen_and_unknown_customers_are_created_bare(
@@ -55,7 +41,7 @@ async def test_orders_are_stored_in_fen_and_unknown_customers_are_created_bare(
 
     assert (result.imported, result.updated, result.rejected) == (4, 0, 0)
     assert result.bare_customers == 2
-    orders = await _orders(db)
+    orders = await stored_orders(db)
     assert {key: row.amount_fen for key, row in orders.items()} == {
         "A1": 19900,
         "A2": 29,
@@ -65,7 +51,7 @@ async def test_orders_are_stored_in_fen_and_unknown_customers_are_created_bare(
     assert orders["A1"].paid_at == datetime(2024, 6, 1, 2, 0, tzinfo=UTC)
     assert (orders["A2"].status, orders["A2"].refunded_at) == ("paid", None)
     assert orders["A4"].status == "refunded" and orders["A4"].refunded_at is not None
-    customers = await _customers(db)
+    customers = await stored_customers(db)
     assert set(customers) == {"KNOWN", "NEW1", "NEW2"}
     bare = customers["NEW1"]
     assert (bare.name, bare.phone, bare.source, bare.status) == (None, None, "order", "open")
@@ -82,12 +68,12 @@ async def test_reimport_is_a_no_op(db: Database, tmp_path: Path) -> None:
         HEADER + "A1,C1,199.00,2024-06-01 10:00,paid\nA2,C1,5,2024-06-02,refunded\n",
     )
     await import_csv(db, "orders", path, tz=SHANGHAI)
-    before = await _orders(db)
+    before = await stored_orders(db)
 
     again = await import_csv(db, "orders", path, tz=SHANGHAI)
 
     assert (again.imported, again.updated, again.rejected, again.bare_customers) == (0, 0, 0, 0)
-    after = await _orders(db)
+    after = await stored_orders(db)
     for key, row in before.items():
         assert (after[key].updated_at, after[key].refunded_at) == (row.updated_at, row.refunded_at)
 
@@ -135,7 +121,7 @@ async def test_paid_to_refunded_is_an_update_that_stamps_the_refund(
     )
 
     assert (refunded.imported, refunded.updated) == (0, 1)
-    orders = await _orders(db)
+    orders = await stored_orders(db)
     assert orders["A1"].status == "refunded"
     stamp = orders["A1"].refunded_at
     assert stamp is not None and stamp >= started - timedelta(seconds=1)
@@ -147,7 +133,7 @@ async def test_paid_to_refunded_is_an_update_that_stamps_the_refund(
         db, "orders", _write(tmp_path, HEADER + "A1,C1,199.00,2024-06-01,refunded\n"), tz=SHANGHAI
     )
     assert (again.imported, again.updated) == (0, 0)
-    assert (await _orders(db))["A1"].refunded_at == stamp
+    assert (await stored_orders(db))["A1"].refunded_at == stamp
 
     # An empty status keeps the refund; an explicit "paid" (a correction) clears it.
     kept = await import_csv(
@@ -158,7 +144,10 @@ async def test_paid_to_refunded_is_an_update_that_stamps_the_refund(
         db, "orders", _write(tmp_path, HEADER + "A1,C1,199.00,2024-06-01,paid\n"), tz=SHANGHAI
     )
     assert corrected.updated == 1
-    assert ((await _orders(db))["A1"].status, (await _orders(db))["A1"].refunded_at) == (
+    assert (
+        (await stored_orders(db))["A1"].status,
+        (await stored_orders(db))["A1"].refunded_at,
+    ) == (
         "paid",
         None,
     )
@@ -186,8 +175,8 @@ async def test_changed_amount_time_or_customer_are_updates(db: Database, tmp_pat
     )
 
     assert (result.imported, result.updated, result.bare_customers) == (0, 3, 1)
-    orders = await _orders(db)
-    customers = await _customers(db)
+    orders = await stored_orders(db)
+    customers = await stored_customers(db)
     assert orders["A1"].amount_fen == 1001
     assert orders["A2"].paid_at == datetime(2024, 5, 31, 16, 0, 1, tzinfo=UTC)
     assert orders["A3"].customer_id == customers["C2"].id
@@ -212,7 +201,7 @@ async def test_every_kind_of_bad_order_row_is_rejected(db: Database, tmp_path: P
         "（应为 YYYY-MM-DD、YYYY-MM-DD HH:MM[:SS] 或带时区的 ISO 8601）",
         10: "与第 2 行重复：订单号（order_no）为 OK1",
     }
-    orders = await _orders(db)
+    orders = await stored_orders(db)
     assert (orders["OK1"].amount_fen, orders["OK2"].amount_fen) == (19900, 29)
     assert orders["OK2"].status == "refunded"
     assert result.rejects_path is not None
@@ -240,14 +229,14 @@ async def test_status_spellings_and_excel_mangled_or_long_numbers(
     result = await import_csv(db, "orders", path, tz=SHANGHAI)
 
     assert (result.imported, result.rejected) == (4, 4)
-    orders = await _orders(db)
+    orders = await stored_orders(db)
     assert {key: row.status for key, row in orders.items()} == {
         "S1": "paid",
         "S2": "refunded",
         "S3": "paid",
         "20240601001": "paid",
     }
-    assert "1001" in await _customers(db)
+    assert "1001" in await stored_customers(db)
     assert [row.reason for row in result.rejects] == [
         "订单号（order_no）被 Excel 转成了科学计数法：1.23457E+11"
         "（请把该列设为文本格式后重新导出）",
@@ -269,7 +258,7 @@ async def test_many_batches_give_the_same_result_as_one(db: Database, tmp_path: 
     assert (result.imported, result.rejected, result.bare_customers) == (50, 1, 7)
     assert result.rejects[0].line == 52
     assert result.rejects[0].reason == "与第 9 行重复：订单号（order_no）为 B007"
-    orders = await _orders(db)
+    orders = await stored_orders(db)
     assert len(orders) == 50
     assert orders["B042"].amount_fen == 4242
 
@@ -305,7 +294,7 @@ async def test_a_bare_customer_is_dated_by_its_earliest_order_even_in_a_later_ba
     result = await import_csv(db, "orders", path, tz=SHANGHAI, batch_rows=2)
 
     assert (result.imported, result.bare_customers) == (9, 2)
-    customers = await _customers(db)
+    customers = await stored_customers(db)
     assert customers["LATE"].created_at == datetime(2024, 6, 2, 1, 0, tzinfo=UTC)
     # a customer who existed before keeps their own date
     assert customers["NAMED"].created_at > datetime(2025, 1, 1, tzinfo=UTC)

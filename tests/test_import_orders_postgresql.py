@@ -13,9 +13,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from import_support import stored_orders
+from pg_locks import until_a_lock_wait
 from sqlalchemy import select, text
 
-from models import Customer, Order
+from models import Customer
 from models.db import Database
 from models.importing import ImportResult, import_csv
 
@@ -26,12 +28,6 @@ HEADER = "order_no,customer_external_id,amount,paid_at,status\n"
 def _postgresql_only(db: Database) -> None:
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL's planner and concurrent writers")
-
-
-async def _orders(db: Database) -> dict[str, Order]:
-    async with db.uow() as uow:
-        rows = (await uow.session.execute(select(Order))).scalars().all()
-    return {row.order_no: row for row in rows}
 
 
 async def _autocommit(db: Database, *statements: str) -> None:
@@ -113,23 +109,6 @@ async def test_orders_for_many_unknown_customers_create_them_in_linear_time(
     assert result.bare_customers == ROWS
 
 
-async def _until_waiting_on_a_lock(db: Database) -> None:
-    async with db.engine.connect() as conn:
-        # Autocommit: within one transaction pg_stat_activity would show the same snapshot.
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        for _ in range(200):
-            waiting = await conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.05)
-    raise AssertionError("the import never waited for the other transaction")
-
-
 @pytest.mark.parametrize("other_ends_with", ["commit", "rollback"])
 async def test_an_order_stored_meanwhile_by_another_transaction_is_left_to_it(
     db: Database, tmp_path: Path, other_ends_with: str
@@ -151,14 +130,16 @@ async def test_an_order_stored_meanwhile_by_another_transaction_is_left_to_it(
             )
         )
         importing = asyncio.create_task(import_csv(db, "orders", path, tz=SHANGHAI))
-        await _until_waiting_on_a_lock(db)
+        await until_a_lock_wait(
+            db, "the import never waited for the other transaction", tries=200, pause=0.05
+        )
         if other_ends_with == "commit":
             await other.commit()
         else:
             await other.rollback()
         result = await importing
 
-    orders = await _orders(db)
+    orders = await stored_orders(db)
     assert orders["R1"].amount_fen == 100
     if other_ends_with == "commit":
         # Neither a failed import nor an overwrite: R2 is the other transaction's order.
@@ -188,7 +169,7 @@ async def test_times_are_exact_whatever_the_session_time_zone(db: Database, tmp_
         await elsewhere.dispose()
 
     assert (first.imported, again.imported, again.updated) == (3, 0, 0)
-    orders = await _orders(db)
+    orders = await stored_orders(db)
     assert {key: row.paid_at for key, row in orders.items()} == {
         "T1": datetime(2024, 6, 1, 2, 0, tzinfo=UTC),
         "T2": datetime(2024, 5, 31, 16, 0, tzinfo=UTC),

@@ -8,13 +8,11 @@ time.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 
 import pytest
 from lifecycle_world import TZ, T, World, local
-from sqlalchemy import text
+from pg_roles import data_privileges_only
 
 from config.rules import GradingRules, LifecycleRules
 from models.db import Database
@@ -37,35 +35,6 @@ async def _small_world(db: Database) -> World:
     return world
 
 
-@asynccontextmanager
-async def _without_create_privilege(db: Database) -> AsyncIterator[Database]:
-    """The same database through a role with data privileges only: it may not create a
-    table in the schema (temporary tables it may)."""
-    role = f"fission_reader_{uuid.uuid4().hex[:8]}"
-    async with db.engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        await auto.exec_driver_sql(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-        )
-        await auto.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
-        await auto.exec_driver_sql(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}")
-    limited = Database.from_url(db.engine.url.set(username=role).render_as_string(False))
-    try:
-        async with limited.engine.connect() as conn:
-            may_create = await conn.scalar(
-                text("SELECT has_schema_privilege(current_schema(), 'CREATE')")
-            )
-        assert may_create is False  # the premise
-        yield limited
-    finally:
-        await limited.dispose()
-        async with db.engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await auto.exec_driver_sql(f"DROP OWNED BY {role}")
-            await auto.exec_driver_sql(f"DROP ROLE {role}")
-
-
 async def _run(db: Database) -> LifecycleSummary:
     return await run_lifecycle(db, as_of=T, tz=TZ, rules=LifecycleRules(), grading=GradingRules())
 
@@ -73,7 +42,7 @@ async def _run(db: Database) -> LifecycleSummary:
 async def test_a_role_that_may_not_create_tables_still_classifies(db: Database) -> None:
     _postgresql_only(db)
     world = await _small_world(db)
-    async with _without_create_privilege(db) as limited:
+    async with data_privileges_only(db, may_create_tables=False) as limited:
         summary = await _run(limited)
 
     assert summary.counts["growing"] + summary.counts["new"] == 1  # alice
@@ -94,7 +63,7 @@ async def test_two_runs_started_together_record_each_change_once(
         runner = (
             db
             if may_create_tables
-            else await stack.enter_async_context(_without_create_privilege(db))
+            else await stack.enter_async_context(data_privileges_only(db, may_create_tables=False))
         )
         first, second = await asyncio.gather(_run(runner), _run(runner))
 
