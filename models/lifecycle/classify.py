@@ -1,10 +1,9 @@
 """The stage rules of DESIGN.md §2.1 as one CASE over per-customer metrics, first match wins.
 
-One statement writes every customer's verdict into the `lc_results` scratch table (on
-PostgreSQL two: the joined inputs first, see `write_verdicts`): the rule that fired (a short
-stable id), the stage it implies, the numbers behind it as JSON (the "receipt" a staff member
-reads when asking why), and what was stored before (the whole stored row), so the history and
-the writes that follow are plain set operations.
+One statement writes every customer's verdict into the `lc_results` scratch table: the rule
+that fired (a short stable id), the stage it implies, the numbers behind it as JSON (the
+"receipt" a staff member reads when asking why), and what was stored before (the whole stored
+row), so the history and the writes that follow are plain set operations.
 
 Rule ids: churned.closed, churned.inactive, prospect.qualified, prospect.no_order,
 declining.inactive, declining.usage_drop, declining.support_drop, mature.signals,
@@ -14,13 +13,17 @@ grey zone hold.grey_zone (kept growing or mature) and default.growing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import tzinfo
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
     Date,
+    FromClause,
     Select,
     String,
     and_,
@@ -30,7 +33,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,8 +63,6 @@ RULE_STAGES: dict[str, str] = {
 }
 LADDER = tuple(RULE_STAGES)[:-1]  # the rule table in order; default.growing is the fallback
 GREY_ZONE_RULES = ("hold.grey_zone", "default.growing")
-# Rungs after the rules of the table: the grey zone.
-RERUN_GREY, HOLD, DEFAULT = len(LADDER), len(LADDER) + 1, len(LADDER) + 2
 HELD_STAGES = ("growing", "mature")
 
 
@@ -104,13 +104,21 @@ async def top_revenue_line(conn: AsyncConnection, rules: LifecycleRules) -> int 
     return int((await conn.execute(line)).scalar_one())
 
 
-def _inputs(
-    w: Windows, rules: LifecycleRules, same_day_rerun: bool, revenue_line: int | None
-) -> Select[Any]:
-    """One row per customer: which rung of the ladder fired, the numbers the receipts show, and
-    the stored row (prev_*); `_verdict` builds the verdict from it.
+@dataclass(frozen=True)
+class _Ladder:
+    """Every customer's row of inputs, as expressions over `source`: `conditions` are the
+    rungs in order (the rule table, then the grey zone's re-run and hold), `values` the
+    numbers the receipts show and the stored row (prev_*)."""
 
-    `same_day_rerun`: the stored verdicts are from a run for this same T. `revenue_line`:
+    source: FromClause
+    conditions: list[ColumnElement[bool]]
+    values: dict[str, ColumnElement[Any]]
+
+
+def _ladder(
+    w: Windows, rules: LifecycleRules, same_day_rerun: bool, revenue_line: int | None
+) -> _Ladder:
+    """`same_day_rerun`: the stored verdicts are from a run for this same T. `revenue_line`:
     see `top_revenue_line`."""
     c = Customer.__table__.c
     om = scratch.order_metrics
@@ -177,76 +185,81 @@ def _inputs(
         "growing.core_features": core_features >= rules.growing_min_core_features,
         "new.first_order": o.first_at >= w.new_since,
     }
-    ladder = [(name, conditions[name]) for name in LADDER]
     # Grey zone. A second run for the same T must not read its own first verdict as "the
     # previous stage" (default.growing would turn into hold.grey_zone), so a grey-zone verdict
     # already stored for this T stands.
     rerun_grey = p.rule.in_(GREY_ZONE_RULES) if same_day_rerun else false()
     held = p.stage.in_(HELD_STAGES)
-    rung = case(
-        *[(cond, sql_int(index)) for index, (_, cond) in enumerate(ladder)],
-        (rerun_grey, sql_int(RERUN_GREY)),
-        (held, sql_int(HOLD)),
-        else_=sql_int(DEFAULT),
-    )
-    # One row of inputs per customer: which rung fired, and the numbers the receipt shows.
-    values = [
-        c.id.label("customer_id"),
-        rung.label("rung"),
-        p.stage.label("prev_stage"),
-        p.since.label("prev_since"),
-        p.rule.label("prev_rule"),
-        p.metrics.label("prev_metrics"),
-        p.qualified.label("prev_qualified"),
-        _zero(o.orders).label("orders"),
-        o.first_at.label("first_at"),
-        o.last_at.label("last_at"),
-        views.label("views"),
-        campaign_joins.label("campaign_joins"),
-        lead_forms.label("lead_forms"),
-        usage_recent.label("usage_recent"),
-        usage_previous.label("usage_previous"),
-        support_recent.label("support_recent"),
-        support_previous.label("support_previous"),
-        core_features.label("core_features"),
-        _flag(no_lapse).label("no_lapse"),
-        _flag(top_revenue).label("top_revenue"),
-        referrals.label("referrals"),
-        o.revenue_90d_fen.label("revenue_90d_fen"),
-        repeats.label("repeats"),
-        repeat_revenue.label("repeat_revenue"),
-        o.first_fen.label("first_fen"),
-    ]
+    values: dict[str, ColumnElement[Any]] = {
+        "customer_id": c.id,
+        "prev_stage": p.stage,
+        "prev_since": p.since,
+        "prev_rule": p.rule,
+        "prev_metrics": p.metrics,
+        "prev_qualified": p.qualified,
+        "orders": _zero(o.orders),
+        "first_at": o.first_at,
+        "last_at": o.last_at,
+        "views": views,
+        "campaign_joins": campaign_joins,
+        "lead_forms": lead_forms,
+        "usage_recent": usage_recent,
+        "usage_previous": usage_previous,
+        "support_recent": support_recent,
+        "support_previous": support_previous,
+        "core_features": core_features,
+        "no_lapse": _flag(no_lapse),
+        "top_revenue": _flag(top_revenue),
+        "referrals": referrals,
+        "revenue_90d_fen": o.revenue_90d_fen,
+        "repeats": repeats,
+        "repeat_revenue": repeat_revenue,
+        "first_fen": o.first_fen,
+    }
     joined = (
         Customer.__table__.outerjoin(om, o.customer_id == c.id)
         .outerjoin(scratch.event_metrics, e.customer_id == c.id)
         .outerjoin(scratch.referral_metrics, r.customer_id == c.id)
         .outerjoin(StageAssignment.__table__, p.customer_id == c.id)
     )
-    return select(*values).select_from(joined)
+    rungs = [conditions[name] for name in LADDER] + [rerun_grey, held]
+    return _Ladder(source=joined, conditions=rungs, values=values)
 
 
-def _verdict(v: Any, w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str) -> Select[Any]:
-    """The columns of `lc_results` from one row of `_inputs` per customer."""
+# Picks one of the outcomes listed per rung (the rule table's, the re-run's and the hold's,
+# then the default's) for each customer.
+Pick = Callable[[list[ColumnElement[Any]]], ColumnElement[Any]]
+
+
+def _verdict(
+    v: Any, pick: Pick, w: Windows, rules: LifecycleRules, tz: tzinfo, dialect: str
+) -> Select[Any]:
+    """The columns of `lc_results`: `v` names the ladder's values, `pick` chooses among
+    outcomes by the rung that fired."""
     receipts = _receipts(v, w, rules, tz, dialect)
-    rule = case(
-        *[(v.rung == index, _const(name)) for index, name in enumerate(LADDER)],
-        (v.rung == HOLD, _const("hold.grey_zone")),
-        (v.rung == DEFAULT, _const("default.growing")),
-        else_=v.prev_rule,
+    grey = receipts["grey_zone"]
+    rule = pick(
+        [
+            *(_const(name) for name in LADDER),
+            v.prev_rule,
+            _const("hold.grey_zone"),
+            _const("default.growing"),
+        ]
     )
-    stage = case(
-        *[(v.rung == index, _const(RULE_STAGES[name])) for index, name in enumerate(LADDER)],
-        (v.rung == DEFAULT, _const("growing")),
-        else_=v.prev_stage,
+    stage = pick(
+        [
+            *(_const(RULE_STAGES[name]) for name in LADDER),
+            v.prev_stage,
+            v.prev_stage,
+            _const("growing"),
+        ]
     )
-    metrics = case(
-        *[(v.rung == index, receipts[name]) for index, name in enumerate(LADDER)],
-        else_=receipts["grey_zone"],
+    metrics = pick([*(receipts[name] for name in LADDER), grey, grey, grey])
+    qualified = pick(
+        [*(literal(name == "prospect.qualified", Boolean) for name in LADDER), *[false()] * 3]
     )
     changed = or_(v.prev_stage.is_(None), v.prev_stage != stage)
     since = case((changed, literal(w.as_of, Date)), else_=v.prev_since)
-    qualified = type_coerce(v.rung == LADDER.index("prospect.qualified"), Boolean)
     return select(
         v.customer_id,
         stage,
@@ -337,16 +350,34 @@ async def write_verdicts(
 ) -> None:
     line = await top_revenue_line(conn, rules)
     dialect = conn.dialect.name
-    inputs = _inputs(w, rules, same_day_rerun, line)
-    # The inputs are computed once per customer: inlined, the rung's CASE would be evaluated
-    # again for each of the dozens of places the verdict refers to it.
-    if conn.dialect.name == "postgresql":
-        # A scratch table of their own rather than a materialized CTE: the joins run in
-        # parallel either way, but a CTE is read back by the leader process alone, which then
-        # builds every receipt by itself; from a table, the workers share that work too.
-        staged = await scratch.stage(conn, "lc_inputs", inputs)
-        query = _verdict(staged.c, w, rules, tz, dialect).select_from(staged)
+    ladder = _ladder(w, rules, same_day_rerun, line)
+    if dialect == "postgresql":
+        # One statement, the rungs' conditions written out in each CASE that picks by them
+        # (first match wins, as in the rule table): the joins and every receipt are then
+        # computed by the parallel workers, and no table of inputs is written and read back.
+        # Each CASE stops at the first condition that holds, so the five of them cost a few
+        # comparisons per customer more than computing the rung once.
+        def by_condition(outcomes: list[ColumnElement[Any]]) -> ColumnElement[Any]:
+            *chosen, default = outcomes
+            return case(*zip(ladder.conditions, chosen, strict=True), else_=default)
+
+        values = SimpleNamespace(**ladder.values)
+        query = _verdict(values, by_condition, w, rules, tz, dialect).select_from(ladder.source)
     else:
+        # SQLite runs one process: the rung is computed once per customer into a materialized
+        # CTE, and the verdict picks by its number.
+        rung = case(
+            *[(cond, sql_int(index)) for index, cond in enumerate(ladder.conditions)],
+            else_=sql_int(len(ladder.conditions)),
+        )
+        inputs = select(
+            rung.label("rung"), *[expr.label(name) for name, expr in ladder.values.items()]
+        ).select_from(ladder.source)
         cte = inputs.cte("lc_inputs").prefix_with("MATERIALIZED")
-        query = _verdict(cte.c, w, rules, tz, dialect)
+
+        def by_rung(outcomes: list[ColumnElement[Any]]) -> ColumnElement[Any]:
+            *chosen, default = outcomes
+            return case(*[(cte.c.rung == i, x) for i, x in enumerate(chosen)], else_=default)
+
+        query = _verdict(cte.c, by_rung, w, rules, tz, dialect)
     await scratch.fill(conn, scratch.results, query)

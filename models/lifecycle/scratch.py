@@ -8,7 +8,7 @@ On PostgreSQL each is made by `CREATE UNLOGGED TABLE … AS SELECT`: unlike INSE
 that may scan and aggregate in parallel, and the table carries no index to maintain (joins
 hash). Unlogged rather than temporary because parallel workers cannot read a session's
 temporary tables: every later join and the building of the receipts then ran in one process
-(the verdict took 12–14 s instead of 8 s for 1M customers). Where the database user may not
+(the verdict took 12–14 s instead of 5–7 s for 1M customers). Where the database user may not
 create tables in its schema (a role with data privileges only), they are temporary instead,
 and the run is only slower. SQLite has neither parallel scans nor hash joins, so there the
 tables are declared first with `customer_id` as the rowid, which makes every later join a
@@ -30,9 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     cast,
-    column,
     insert,
-    table,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,7 +38,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.expression import TableClause
 
 from models.base import BigId, Json, UTCDateTime
 
@@ -145,8 +142,6 @@ ALL = (
     grades,
     grade_rewrites,
 )
-# PostgreSQL only: tables whose columns are whatever their query gives (`stage`).
-STAGED = ("lc_inputs",)
 
 
 # Key in the connection's `info`: whether this run's scratch tables are temporary (PostgreSQL).
@@ -219,20 +214,11 @@ async def fill(
         await conn.execute(insert(table).from_select(names, query))
 
 
-async def stage(conn: AsyncConnection, name: str, query: Select[Any]) -> TableClause:
-    """PostgreSQL: a scratch table holding `query`'s rows, with the columns it gives; a light
-    table to select from."""
-    if name not in STAGED:
-        raise ValueError(f"not a staged scratch table: {name}")
-    await conn.execute(_create_as(conn, name, query))
-    return table(name, *[column(c.name, c.type) for c in query.selected_columns])
-
-
 async def drop_all(conn: AsyncConnection) -> None:
     """SQLite keeps temporary tables for the life of the (pooled) connection; drop them."""
     if conn.dialect.name == "postgresql":
-        for name in [*(scratch_table.name for scratch_table in ALL), *STAGED]:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        for scratch_table in ALL:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {scratch_table.name}"))
         return
     for scratch_table in ALL:
         await conn.execute(text(f"DROP TABLE IF EXISTS temp.{scratch_table.name}"))
