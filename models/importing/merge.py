@@ -229,11 +229,11 @@ async def _indexes_off_for_first_load(
     A million orders into an empty `orders` took 33.5 s with its indexes kept up row by row,
     18 s without its order-number and (customer, paid_at) indexes plus 3.6 s to build them
     afterwards. The primary and foreign keys stay: other tables reference the one, and the
-    other is checked per row as before. The table stays locked until the import commits,
-    which hides nothing from anyone (it was empty), and no concurrent writer can slip in a
-    duplicate number: re-adding the unique constraint would fail the import if one did. If
-    the table is being read at that moment, the import does not wait for it: it keeps the
-    indexes."""
+    other is checked per row as before. The table stays locked until the import commits: a
+    reader waits that long and then finds it filled instead of empty, and no concurrent
+    writer can slip in a duplicate number (re-adding the unique constraint would fail the
+    import if one did). If the table is being read at that moment, the import does not wait
+    for it: it keeps the indexes."""
     if await conn.scalar(select(exists().select_from(table))):
         return None
     staged = await conn.scalar(select(func.count()).select_from(s))
