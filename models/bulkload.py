@@ -27,6 +27,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+# Rows from which a load into empty tables is done with their indexes built afterwards (see
+# `unindexed_if_empty`): below it, the exclusive lock that takes is not worth it.
+BULK_LOAD_MIN_ROWS = 50_000
+
 # SQLSTATEs of "could not obtain lock" (lock_timeout expired) and of a deadlock (a reader that
 # holds one of the tables waits for another this transaction locked first).
 LOCK_NOT_AVAILABLE = "55P03"
@@ -150,3 +154,18 @@ class IndexSet:
             await conn.execute(
                 text(f'ALTER TABLE {c.table} ADD CONSTRAINT "{c.name}" {c.definition}')
             )
+
+
+async def unindexed_if_empty(
+    conn: AsyncConnection, tables: tuple[str, ...], rows: int, *, kinds: str = "puf"
+) -> IndexSet | None:
+    """PostgreSQL, `rows` ≥ BULK_LOAD_MIN_ROWS about to be inserted into `tables`: take off
+    (`IndexSet.take_off_if_free`) the indexes of those of them that are empty — a first load,
+    which no reader has seen anything of yet. None when nothing was taken off; otherwise the
+    caller puts them back (`IndexSet.put_back`) once its inserts are done."""
+    if conn.dialect.name != "postgresql" or rows < BULK_LOAD_MIN_ROWS:
+        return None
+    empty = [t for t in tables if await conn.scalar(text(f"SELECT NOT EXISTS (SELECT FROM {t})"))]
+    if not empty:
+        return None
+    return await IndexSet.take_off_if_free(conn, tuple(empty), kinds=kinds)

@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import models.lifecycle
+from models import bulkload
 from models.bulkload import IndexSet
 from models.db import Database
-from models.lifecycle import LifecycleSummary, store
+from models.lifecycle import LifecycleSummary
 
 STAGE_TABLES = ("stage_transitions", "stage_assignments", "customer_grades")
 
@@ -101,7 +102,7 @@ async def test_a_first_run_stores_the_same_verdicts_and_leaves_the_schema_as_mig
     assert await _row_counts(db) == dict.fromkeys(STAGE_TABLES, 0)
 
     if bulk:
-        monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
+        monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     world = await _build(db)
     with executed_sql(db) as statements:
         summary = await world.run()
@@ -135,7 +136,7 @@ async def test_after_a_bulk_first_run_the_next_run_works_and_keys_are_enforced(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _postgresql_only(db)
-    monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     world = await _build(db)
     first = await world.run()
     assert first.counts["prospect"] >= 1  # bob
@@ -166,7 +167,7 @@ async def test_a_run_that_fails_after_taking_the_indexes_off_leaves_them_in_plac
 ) -> None:
     _postgresql_only(db)
     schema = await schema_of(db, STAGE_TABLES)
-    monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
 
     async def failing_save_grades(conn: AsyncConnection, now: Any) -> int:
         raise RuntimeError("the database went away")
@@ -182,7 +183,7 @@ async def test_a_run_that_fails_after_taking_the_indexes_off_leaves_them_in_plac
 
     # Once the fault is gone, the run goes through.
     monkeypatch.undo()
-    monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     summary = await world.run()
     assert summary.transitions == 7
     assert await schema_of(db, STAGE_TABLES) == schema
@@ -195,7 +196,7 @@ async def test_a_run_does_not_wait_behind_a_reader_of_an_empty_stage_table(
     schema = await schema_of(db, STAGE_TABLES)
     reference, expected = await _reference(db)
     world = await _build(db)
-    monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
 
     async with db.engine.connect() as reader:
         # An open transaction that has read the (empty) table: it holds a share lock on it.
@@ -223,7 +224,7 @@ async def test_a_role_that_does_not_own_the_tables_keeps_the_indexes_and_still_r
     schema = await schema_of(db, STAGE_TABLES)
     reference, expected = await _reference(db)
     world = await _build(db)
-    monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
 
     async with data_privileges_only(db) as limited:
         async with limited.engine.connect() as conn:
@@ -322,7 +323,7 @@ async def test_a_reader_of_two_stage_tables_does_not_make_the_run_fail(
     _postgresql_only(db)
     schema = await schema_of(db, STAGE_TABLES)
     world = await _build(db)
-    monkeypatch.setattr(store, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     url = db.engine.url.render_as_string(hide_password=False)
     runner = Database.from_url(
         url, connect_args={"server_settings": {"deadlock_timeout": deadlock_timeout}}

@@ -1,7 +1,7 @@
 """PostgreSQL only: the first import into an empty customers or orders table, with its unique and
 secondary indexes built after the INSERT (`merge._indexes_off_for_first_load`).
 
-`merge.BULK_LOAD_MIN_ROWS` is patched down to 1 so that a few rows take the path a file of
+`bulkload.BULK_LOAD_MIN_ROWS` is patched down to 1 so that a few rows take the path a file of
 hundreds of thousands takes. What a user would notice is checked: the rows stored, the counts
 reported, duplicates still refused, re-imports still no-ops, the schema afterwards exactly the
 migrated one, and no long wait behind a reader. SQLite has no such path.
@@ -21,9 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models import bulkload
 from models.bulkload import IndexSet
 from models.db import Database
-from models.importing import ImportResult, import_csv, merge
+from models.importing import ImportResult, import_csv
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CUSTOMERS_HEADER = "external_id,name,phone,region,industry,created_at,status\n"
@@ -62,7 +63,7 @@ async def test_first_imports_into_empty_tables_store_the_rows_and_leave_the_sche
     _postgresql_only(db)
     schema = await schema_of(db, TABLES)
     if bulk:
-        monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
+        monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
 
     with executed_sql(db) as customer_sql:
         customers = await _import(db, "customers", write_csv(tmp_path, "customers.csv", CUSTOMERS))
@@ -145,7 +146,7 @@ async def test_a_duplicate_order_number_in_the_file_is_still_rejected(
 ) -> None:
     _postgresql_only(db)
     schema = await schema_of(db, TABLES)
-    monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     path = write_csv(
         tmp_path,
         "orders.csv",
@@ -193,7 +194,7 @@ async def test_an_import_into_a_non_empty_orders_table_keeps_its_indexes(
         db, "orders", write_csv(tmp_path, "first.csv", ORDERS_HEADER + "E1,C1,5.00,2024-05-01,\n")
     )
     assert seeded.imported == 1
-    monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     path = write_csv(
         tmp_path,
         "more.csv",
@@ -223,7 +224,7 @@ async def test_an_import_does_not_wait_behind_a_reader_of_the_empty_orders_table
 ) -> None:
     _postgresql_only(db)
     schema = await schema_of(db, TABLES)
-    monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     path = write_csv(tmp_path, "orders.csv", ORDERS)
 
     async with db.engine.connect() as reader:
@@ -251,7 +252,7 @@ async def test_an_import_failing_with_the_indexes_off_leaves_nothing_behind(
 ) -> None:
     _postgresql_only(db)
     schema = await schema_of(db, TABLES)
-    monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
 
     async def failing_put_back(self: IndexSet, conn: AsyncConnection) -> None:
         raise RuntimeError("out of disk space")
@@ -266,7 +267,7 @@ async def test_an_import_failing_with_the_indexes_off_leaves_nothing_behind(
     assert await schema_of(db, TABLES) == schema
 
     monkeypatch.undo()
-    monkeypatch.setattr(merge, "BULK_LOAD_MIN_ROWS", 1)
+    monkeypatch.setattr(bulkload, "BULK_LOAD_MIN_ROWS", 1)
     with executed_sql(db) as statements:
         result = await _import(db, "customers", path)
     assert len(index_creates(statements)) == 3

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from models.activity import ActivityEvent, Order
 from models.base import UTCDateTime
-from models.bulkload import IndexSet
+from models.bulkload import IndexSet, unindexed_if_empty
 from models.customer import Customer
 from models.importing.staging import STAGING_TABLES, staged_time
 
@@ -215,16 +215,11 @@ async def _insert_new(
     return inserted
 
 
-# Staged rows from which an import into an empty table builds that table's unique and
-# secondary indexes after loading instead of row by row (PostgreSQL).
-BULK_LOAD_MIN_ROWS = 50_000
-
-
 async def _indexes_off_for_first_load(
     conn: AsyncConnection, table: Table, s: Table
 ) -> IndexSet | None:
-    """The first import into an empty table (moving a business's history in): drop its
-    unique and secondary indexes, to be put back after the INSERT (`IndexSet`).
+    """The first import into an empty table (moving a business's history in): its unique
+    and secondary indexes taken off (`unindexed_if_empty`), to be put back after the INSERT.
 
     A million orders into an empty `orders` took 33.5 s with its indexes kept up row by row,
     18 s without its order-number and (customer, paid_at) indexes plus 3.6 s to build them
@@ -234,12 +229,8 @@ async def _indexes_off_for_first_load(
     writer can slip in a duplicate number (re-adding the unique constraint would fail the
     import if one did). If the table is being read at that moment, the import does not wait
     for it: it keeps the indexes."""
-    if await conn.scalar(select(exists().select_from(table))):
-        return None
-    staged = await conn.scalar(select(func.count()).select_from(s))
-    if (staged or 0) < BULK_LOAD_MIN_ROWS:
-        return None
-    return await IndexSet.take_off_if_free(conn, (table.name,), kinds="u")
+    staged = int(await conn.scalar(select(func.count()).select_from(s)) or 0)
+    return await unindexed_if_empty(conn, (table.name,), staged, kinds="u")
 
 
 async def merge_events(conn: AsyncConnection, now: datetime) -> MergeCounts:

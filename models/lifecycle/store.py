@@ -12,7 +12,7 @@ from sqlalchemy import Date, Table, func, insert, literal, or_, select, text, up
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import Base, UTCDateTime, utcnow
-from models.bulkload import IndexSet
+from models.bulkload import IndexSet, unindexed_if_empty
 from models.lifecycle import scratch
 from models.stages import (
     STAGES,
@@ -123,16 +123,9 @@ async def save_changes(
     return int(result.rowcount)
 
 
-# Customers in a run from which an empty table it fills is loaded with its indexes built after
-# (PostgreSQL): below it, the exclusive lock that takes is not worth it.
-BULK_LOAD_MIN_ROWS = 50_000
-
-
 async def indexes_off_for_first_load(conn: AsyncConnection, customers: int) -> IndexSet | None:
-    """PostgreSQL, a run over `customers` ≥ BULK_LOAD_MIN_ROWS: drop the indexes of those of
-    `stage_transitions`, `stage_assignments` and `customer_grades` that are empty, so the run
-    fills them without maintaining an index row by row; the caller puts them back
-    (`IndexSet.put_back`) once its inserts are done.
+    """The indexes of those of `stage_transitions`, `stage_assignments` and `customer_grades`
+    that are empty, taken off for a run over `customers` (`unindexed_if_empty`).
 
     That is the first run over a customer base (or the first after the tables were emptied):
     with 1M customers its three inserts took ~8.5 s each with indexes, ~2 s each without plus
@@ -140,13 +133,8 @@ async def indexes_off_for_first_load(conn: AsyncConnection, customers: int) -> I
     locked until the run commits, a few seconds later: a reader waits that long and then finds
     them filled instead of empty. If one of them is being read when the run gets there, the run
     does not wait: it loads with the indexes in place."""
-    if conn.dialect.name != "postgresql" or customers < BULK_LOAD_MIN_ROWS:
-        return None
-    names = [table_of(model).name for model in (StageTransition, StageAssignment, CustomerGrade)]
-    empty = [n for n in names if await conn.scalar(text(f"SELECT NOT EXISTS (SELECT FROM {n})"))]
-    if not empty:
-        return None
-    return await IndexSet.take_off_if_free(conn, tuple(empty))
+    models = (StageTransition, StageAssignment, CustomerGrade)
+    return await unindexed_if_empty(conn, tuple(table_of(m).name for m in models), customers)
 
 
 # Rows added by one run, beyond which the stage tables' planner statistics are refreshed.
