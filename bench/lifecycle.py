@@ -39,6 +39,7 @@ from bench.harness import (
 )
 from bench.lifecycle_steps import (
     AS_OF,
+    PHASES,
     Run,
     aggregate_forms,
     bare_aggregate,
@@ -46,6 +47,7 @@ from bench.lifecycle_steps import (
     classify,
     forget_stages,
     generate,
+    phases,
     settle_stages,
 )
 from models.db import Database
@@ -83,6 +85,23 @@ def _show(label: str, runs: list[Run], base: float) -> None:
             flush=True,
         )
         print(best.statements.report(), flush=True)
+        print(_phase_line(best, base), flush=True)
+
+
+_PHASE_NAMES = {"orders": "reading orders", "writes": "writing stage rows", "rules": "the rest"}
+
+
+def _phase_seconds(run: Run) -> dict[str, float]:
+    return {name: seconds(spent) for name, spent in phases(run.statements).items()}
+
+
+def _phase_line(run: Run, base: float) -> str:
+    """Where the run's statements spent their time, each part against the baseline."""
+    spent = phases(run.statements)
+    parts = ", ".join(
+        f"{_PHASE_NAMES[name]} {spent[name]:.2f}s ({spent[name] / base:.2f}x)" for name in PHASES
+    )
+    return f"    by phase: {parts}"
 
 
 async def _baseline(db: Database, f: dict[str, Any]) -> tuple[float, float]:
@@ -149,6 +168,7 @@ async def bench_lifecycle(backend: str, options: Options, workdir: Path) -> Resu
             if all(r.error is None for r in first)
             else "a first run failed",
             first_run_statements=best.statements.figures(),
+            first_run_phases_s=_phase_seconds(best),
         )
         print(
             f"  -> {f['verdict']} (target <= {TARGET_RATIO:g}x); {strict:.2f}x the fastest "
@@ -172,6 +192,7 @@ async def bench_lifecycle(backend: str, options: Options, workdir: Path) -> Resu
                 rerun_ratio=round(rerun.seconds / base, 2),
                 rerun_check="ok" if unchanged else "RE-RUN CHANGED SOMETHING",
                 rerun_statements=rerun.statements.figures(),
+                rerun_phases_s=_phase_seconds(rerun),
             )
         else:
             f["rerun_check"] = "every re-run failed"
@@ -183,6 +204,7 @@ async def bench_lifecycle(backend: str, options: Options, workdir: Path) -> Resu
                 next_day_ratio=round(later.seconds / base, 2),
                 next_day_transitions=later.summary.transitions,
                 next_day_statements=later.statements.figures(),
+                next_day_phases_s=_phase_seconds(later),
             )
             print(
                 f"    {later.summary.transitions:,} transitions; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -103,6 +104,37 @@ async def settle_stages(db: Database) -> None:
     async with db.engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await auto.execute(text(f"VACUUM ANALYZE {', '.join(STAGE_TABLES)}"))
+
+
+# What each statement of a run is spent on, by its SQL text. The stage rows' writes are what a
+# run must store whatever its speed elsewhere: the rows, the indexes built after a first load,
+# their statistics. Everything else (events, referrals, verdicts, grades, scratch tables)
+# counts as evaluating the rules.
+PHASES = ("orders", "writes", "rules")
+_READS_ORDERS = re.compile(r"\bFROM orders\b")
+_STAGE_TABLES = "stage_assignments|stage_transitions|customer_grades"
+_WRITES_STAGES = re.compile(
+    rf"^(?:(?:INSERT INTO|UPDATE|DELETE FROM) (?:{_STAGE_TABLES})\b"
+    r"|CREATE (?:UNIQUE )?INDEX|DROP INDEX|ALTER TABLE|ANALYZE stage_assignments)"
+)
+
+
+def phase_of(sql: str) -> str:
+    """`orders` (a pass over the orders table), `writes` (storing stage rows) or `rules`."""
+    flat = " ".join(sql.split())
+    if _WRITES_STAGES.match(flat):
+        return "writes"
+    if _READS_ORDERS.search(flat):
+        return "orders"
+    return "rules"
+
+
+def phases(times: StatementTimes) -> dict[str, float]:
+    """Seconds spent per phase (PHASES order), summed over the run's statements."""
+    spent = dict.fromkeys(PHASES, 0.0)
+    for seconds_, sql in times.entries:
+        spent[phase_of(sql)] += seconds_
+    return spent
 
 
 @dataclass
