@@ -9,9 +9,10 @@ remove indexes, load, re-create them).
 `IndexSet.take_off` drops a table set's indexes and chosen constraints, and `put_back` re-creates
 them from their own definitions (`pg_get_indexdef` / `pg_get_constraintdef`, read from the
 catalog before dropping), so the schema ends up as migrated, whatever the migrations made it.
-One caveat: PostgreSQL may spell a re-created partial index's condition differently (the casts
-of `= ANY (ARRAY[…])` move; the same index), which none of the tables loaded this way has. Both
-run on the caller's connection, inside its transaction or not: a transaction that rolls back
+Partial indexes (those with a WHERE condition) stay in place: PostgreSQL may spell a
+re-created one's condition differently (the casts of `= ANY (ARRAY[…])` move: the same index,
+not the schema as migrated), and they cover only part of the rows anyway. Both run on the
+caller's connection, inside its transaction or not: a transaction that rolls back
 after `take_off` gets its indexes back with everything else.
 
 Check constraints stay (cheap per row). Dropping an index locks its table exclusively until the
@@ -64,9 +65,9 @@ class IndexSet:
         *,
         kinds: str = "puf",
     ) -> IndexSet:
-        """Drop every index of `tables`, and the constraints of the `kinds` given (p primary
-        key, u unique, f foreign key); indexes behind a constraint that is kept stay, and so
-        does a key that a foreign key not dropped here relies on."""
+        """Drop every index of `tables` but the partial ones, and the constraints of the
+        `kinds` given (p primary key, u unique, f foreign key); indexes behind a constraint
+        that is kept stay, and so does a key that a foreign key not dropped here relies on."""
         among = _regclasses(tables)
         rows = await conn.execute(
             text(
@@ -97,7 +98,8 @@ class IndexSet:
         indexes = await conn.execute(
             text(
                 "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) "
-                f"FROM pg_index i WHERE indrelid IN ({among}) AND NOT EXISTS ("
+                f"FROM pg_index i WHERE indrelid IN ({among}) AND indpred IS NULL "
+                "AND NOT EXISTS ("
                 "SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
                 "AND c.contype IN ('p', 'u', 'x')) ORDER BY 1"
             )
