@@ -72,6 +72,9 @@ class ImportKind:
     required: tuple[str, ...]
     key_field: str
     make_parser: Callable[[tzinfo], RowParser]
+    # A value per column that always passes, put in place of a faulty one to find a rejected
+    # row's next problem (validate.py): the person then fixes the whole row at once.
+    stand_ins: dict[str, str]
     aliases: dict[str, str] = field(default_factory=dict)
 
 
@@ -164,6 +167,15 @@ CUSTOMERS = ImportKind(
     required=("external_id", "name", "phone", "region", "industry", "created_at"),
     key_field="external_id",
     make_parser=_customers_parser,
+    stand_ins={
+        "external_id": "X",
+        "name": "X",
+        "phone": "",
+        "region": "",
+        "industry": "",
+        "created_at": "2000-01-01",
+        "status": "",
+    },
     aliases={
         "客户编号": "external_id",
         "客户id": "external_id",
@@ -196,6 +208,13 @@ ORDERS = ImportKind(
     required=("order_no", "customer_external_id", "amount", "paid_at"),
     key_field="order_no",
     make_parser=_orders_parser,
+    stand_ins={
+        "order_no": "X",
+        "customer_external_id": "X",
+        "amount": "0",
+        "paid_at": "2000-01-01",
+        "status": "",
+    },
     aliases={
         "订单号": "order_no",
         "订单编号": "order_no",
@@ -221,6 +240,12 @@ EVENTS = ImportKind(
     required=("customer_external_id", "kind", "occurred_at"),
     key_field="event_key",
     make_parser=_events_parser,
+    stand_ins={
+        "customer_external_id": "X",
+        "kind": "view",
+        "occurred_at": "2000-01-01",
+        "detail": "X",
+    },
     aliases={
         "客户编号": "customer_external_id",
         "客户id": "customer_external_id",

@@ -49,7 +49,7 @@ class RowChecker:
                 # The common row: every column there, nothing extra. `map` strips in C.
                 values = list(map(strip, pick(cells)))
             elif count > width and any(cell.strip() for cell in cells[width:]):
-                reject(line, RowError("extra_fields", got=count, expected=width), cells)
+                reject(line, [RowError("extra_fields", got=count, expected=width)], cells)
                 continue
             elif count >= width and all_present:
                 values = list(map(strip, pick(cells)))
@@ -58,14 +58,14 @@ class RowChecker:
             try:
                 key, shown, record = parse(values)
             except RowError as problem:
-                reject(line, problem, cells)
+                reject(line, self._every_problem(values, problem), cells)
                 continue
             first = seen.setdefault(key, line)
             if first != line:
                 duplicate = RowError(
                     "duplicate", first=first, field=self.spec.key_field, value=shown
                 )
-                reject(line, duplicate, cells)
+                reject(line, [duplicate], cells)
                 continue
             append(record)
             if len(chunk) >= size:
@@ -74,6 +74,53 @@ class RowChecker:
                 append = chunk.append
         yield chunk
 
-    def _reject(self, line: int, problem: RowError, cells: list[str]) -> None:
-        reason = render(problem.key, self.locale, problem.params)
+    def _every_problem(self, values: list[str], first: RowError) -> list[RowError]:
+        """`first` and the row's other problems, in column order.
+
+        The parser stops at a row's first problem; this slow path, taken only for rejected
+        rows, puts a stand-in that passes into the column at fault and parses again, until the
+        row parses or a problem names no column it can stand in for. Each round replaces
+        another column, so it ends within one round per column."""
+        columns = self.spec.columns
+        stand_ins = self.spec.stand_ins
+        problems = [first]
+        trial = list(values)
+        problem = first
+        while True:
+            column = column_of(problem)
+            if column not in stand_ins:
+                break
+            at = columns.index(column)
+            if trial[at] == stand_ins[column]:
+                break
+            trial[at] = stand_ins[column]
+            try:
+                self.parse(trial)
+            except RowError as found:
+                problems.append(found)
+                problem = found
+                continue
+            break
+        order = {name: index for index, name in enumerate(columns)}
+        return sorted(problems, key=lambda p: order.get(column_of(p) or "", len(order)))
+
+    def _reject(self, line: int, problems: list[RowError], cells: list[str]) -> None:
+        separator = "; " if self.locale == "en" else "；"
+        reason = separator.join(render(p.key, self.locale, p.params) for p in problems)
         self.rejects.append(RejectedRow(line, reason, cells))
+
+
+# The column a row problem is about, where its parameters do not name it (`field`).
+_COLUMN_OF_KEY = {
+    "bad_amount": "amount",
+    "negative_amount": "amount",
+    "too_many_decimals": "amount",
+    "amount_too_large": "amount",
+    "bad_phone": "phone",
+    "detail_required": "detail",
+}
+
+
+def column_of(problem: RowError) -> str | None:
+    field = problem.params.get("field")
+    return str(field) if field is not None else _COLUMN_OF_KEY.get(problem.key)
