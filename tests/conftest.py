@@ -40,6 +40,36 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
+
+
+async def _drop_leftovers() -> list[str]:
+    """Drop the test databases of earlier runs on this machine whose process is gone (a run
+    killed before its clean-up); a live run's are left alone. Returns the names dropped."""
+    conn = await asyncpg.connect(PG_DSN, timeout=5)
+    try:
+        names = [
+            row[0]
+            for row in await conn.fetch(
+                "SELECT datname FROM pg_database "
+                "WHERE datname ~ '^fission_(t|tpl)_[0-9]+_[0-9a-f]{6}(_[0-9]+)?$'"
+            )
+        ]
+        gone = [name for name in names if not _alive(int(name.split("_")[2]))]
+        for name in gone:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return gone
+    finally:
+        await conn.close()
+
+
 class _Templates:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -69,6 +99,7 @@ class _Templates:
             name = f"fission_tpl_{RUN_ID}"
 
             async def build() -> None:
+                await _drop_leftovers()
                 await _pg_admin(f'CREATE DATABASE "{name}"')
                 db = Database.from_url(_pg_url(name))
                 await upgrade(db)

@@ -77,6 +77,9 @@ class PgDatabasePool:
         self._template = _Template()
         self._ready: deque[Future[str]] = deque()
         self._pending: list[Future[Any]] = []
+        # Every database this pool created and has not dropped: `close` drops them all, even
+        # one whose recycling failed half-way (its future then holds an error, not its name).
+        self._created: set[str] = set()
         self._run(self._read_template()).result(timeout=120)
         for _ in range(ahead):
             self._ready.append(self._run(self._create()))
@@ -92,9 +95,12 @@ class PgDatabasePool:
 
     def close(self) -> None:
         for future in list(self._ready):
-            with contextlib.suppress(Exception):  # a failed create leaves nothing to drop
-                self._run(self._drop(future.result(timeout=180))).result(timeout=120)
+            with contextlib.suppress(Exception):  # settled either way; what is left is below
+                future.result(timeout=180)
         self._ready.clear()
+        for name in sorted(self._created):
+            with contextlib.suppress(Exception):
+                self._run(self._drop(name)).result(timeout=120)
         self._run(self._close_admin()).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
@@ -122,11 +128,13 @@ class PgDatabasePool:
         name = f"{self._prefix}_{self._counter}"
         admin = await self._connection()
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"')
+        self._created.add(name)
         return name
 
     async def _drop(self, name: str) -> None:
         admin = await self._connection()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._created.discard(name)
 
     async def _recycle(self, name: str) -> str:
         try:
