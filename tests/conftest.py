@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,7 +24,12 @@ from models.db import Database
 from models.migrate import upgrade
 
 PG_DSN = os.environ.get("FISSION_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+# pid, start time (hex seconds), a random tag: names its databases (fission_t_<RUN_ID>_<n>).
+RUN_ID = f"{os.getpid()}_{int(time.time()):x}_{uuid.uuid4().hex[:6]}"
+# A run's databases left behind are dropped by a later run once its process is gone and it
+# started this long ago (no test run lasts that long; a live run in another PID namespace
+# sharing this server is not touched).
+LEFTOVER_AFTER_S = 6 * 3600
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -51,18 +57,24 @@ def _alive(pid: int) -> bool:
 
 
 async def _drop_leftovers() -> list[str]:
-    """Drop the test databases of earlier runs on this machine whose process is gone (a run
-    killed before its clean-up); a live run's are left alone. Returns the names dropped."""
+    """Drop the test databases of earlier runs (killed before their clean-up): those whose
+    process is gone and that started over LEFTOVER_AFTER_S ago. Returns the names dropped."""
     conn = await asyncpg.connect(PG_DSN, timeout=5)
     try:
         names = [
             row[0]
             for row in await conn.fetch(
                 "SELECT datname FROM pg_database "
-                "WHERE datname ~ '^fission_(t|tpl)_[0-9]+_[0-9a-f]{6}(_[0-9]+)?$'"
+                "WHERE datname ~ '^fission_(t|tpl)_[0-9]+_[0-9a-f]+_[0-9a-f]{6}(_[0-9]+)?$'"
             )
         ]
-        gone = [name for name in names if not _alive(int(name.split("_")[2]))]
+        old_before = time.time() - LEFTOVER_AFTER_S
+
+        def left_over(name: str) -> bool:
+            pid, started = name.split("_")[2:4]
+            return int(started, 16) < old_before and not _alive(int(pid))
+
+        gone = [name for name in names if left_over(name)]
         for name in gone:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         return gone
