@@ -25,7 +25,11 @@ SHOWN_REJECTS = 20
 
 @click.group("import")
 def import_group() -> None:
-    """导入 CSV / import customers, orders or activity events from CSV."""
+    """导入 CSV 或 Excel / import customers, orders or activity events from CSV or .xlsx.
+
+    FILE is a CSV (UTF-8 with or without BOM, or GBK) or an Excel workbook (.xlsx: its first
+    sheet; told apart by content, not by name). Bad rows are listed with their line (the Excel
+    row) and every problem, and written to FILE.rejects.csv."""
 
 
 def _import_command(kind: str, help_text: str) -> click.Command:
@@ -36,7 +40,7 @@ def _import_command(kind: str, help_text: str) -> click.Command:
         type=click.Choice(["auto", "utf-8", "gbk"], case_sensitive=False),
         default="auto",
         show_default=True,
-        help="File encoding; auto: BOM → UTF-8, valid UTF-8, else GBK/GB18030.",
+        help="CSV encoding; auto: BOM → UTF-8, valid UTF-8, else GBK/GB18030 (ignored for .xlsx).",
     )
     def command(file: Path, encoding: str) -> None:
         settings = get_settings()

@@ -86,6 +86,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "这是 UTF-16 文件（Excel 的“Unicode 文本”）；请另存为“CSV UTF-8”后再导入",
         "this is a UTF-16 file (Excel 'Unicode text'); save it as 'CSV UTF-8' and import that",
     ),
+    "xls_workbook": (
+        "这是旧版 Excel 97-2003 工作簿（.xls）：{path}；"
+        "请在 Excel 中另存为 .xlsx 或“CSV UTF-8”后再导入",
+        "this is an old Excel 97-2003 workbook (.xls): {path}; save it as .xlsx or 'CSV UTF-8' "
+        "and import that",
+    ),
+    "bad_workbook": (
+        "无法读取 Excel 工作簿：{path}（文件可能已损坏，或不是 .xlsx 格式）",
+        "cannot read the Excel workbook {path} (damaged, or not an .xlsx file)",
+    ),
     "bad_csv": (
         "CSV 格式错误（约在第 {line} 行）：{error}",
         "malformed CSV (near line {line}): {error}",

@@ -1,4 +1,5 @@
-"""Opening a CSV the way people produce them: Excel's GBK, UTF-8 with or without a BOM.
+"""Opening a CSV the way people produce them: Excel's GBK, UTF-8 with or without a BOM
+(and, through `open_source`, an Excel workbook itself: workbook.py).
 
 The file is streamed, never loaded whole: `detect_encoding` reads it once in 1 MiB chunks
 (an incremental UTF-8 decoder, stopping at the first invalid byte), and `CsvSource` hands out
@@ -18,6 +19,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from models.importing.messages import UnusableInput
+from models.importing.workbook import OLE_MAGIC, ZIP_MAGIC, XlsxSource
 
 ENCODINGS = ("auto", "utf-8", "gbk")
 _CHUNK = 1 << 20
@@ -157,3 +159,20 @@ class CsvSource:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def open_source(path: Path, encoding: str) -> CsvSource | XlsxSource:
+    """A CSV file or an Excel workbook, told apart by their first bytes rather than by the
+    file's name (a workbook saved as `客户.csv` is still a workbook). `encoding` applies to
+    CSV only."""
+    if not path.exists():
+        raise UnusableInput("file_missing", path=str(path))
+    if not path.is_file():
+        raise UnusableInput("not_a_file", path=str(path))
+    with path.open("rb") as fh:
+        head = fh.read(len(OLE_MAGIC))
+    if head.startswith(OLE_MAGIC):
+        raise UnusableInput("xls_workbook", path=str(path))
+    if head.startswith(ZIP_MAGIC):
+        return XlsxSource(path)
+    return CsvSource(path, encoding)

@@ -1,4 +1,5 @@
-"""`import_csv`: stream a CSV, validate every row in plain Python, write the good ones at once.
+"""`import_csv`: stream a CSV (or an .xlsx workbook's first sheet), validate every row in plain
+Python, write the good ones at once.
 
 The database work of one import is one transaction: batches are staged into a temporary table,
 merged into the real tables at the end (see `writer.py`) and committed together. A
@@ -18,7 +19,7 @@ from models.base import utcnow
 from models.db import Database
 from models.importing.kinds import IMPORT_KINDS
 from models.importing.messages import UnusableInput
-from models.importing.reader import CsvSource, resolve_header
+from models.importing.reader import open_source, resolve_header
 from models.importing.rejects import RejectedRow, write_rejects
 from models.importing.validate import RowChecker
 from models.importing.writer import BatchWriter
@@ -64,7 +65,7 @@ async def import_csv(
         raise UnusableInput("unknown_kind", kind=kind)
     path = Path(path)
     now = utcnow()
-    with CsvSource(path, encoding) as source:
+    with open_source(path, encoding) as source:
         header = resolve_header(source.header, spec.columns, spec.required, spec.aliases, kind)
         checker = RowChecker(spec, header, tz, locale)
         reported = 0
