@@ -142,7 +142,7 @@ async def test_every_kind_of_bad_row_is_rejected_and_good_rows_still_land(
         9: "与第 2 行重复：客户编号（external_id）为 B001",
         10: "客户编号（external_id）被 Excel 转成了科学计数法：1.23457E+11"
         "（请把该列设为文本格式后重新导出）",
-        11: "字段数比表头多（8 个，表头 7 个），可能有未加引号的逗号",
+        11: "字段数比表头多（8 个，表头 7 个）：表头以外的列里有内容，或 CSV 里有未加引号的逗号",
     }
 
 

@@ -87,6 +87,18 @@ async def test_orders_amounts_as_excel_shows_them(db: Database, tmp_path: Path) 
     assert result.rejects[0].reason == "金额最多两位小数（精确到分）：1.005"
 
 
+async def test_a_value_right_of_the_header_is_named_as_such(db: Database, tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "orders.xlsx",
+        ["order_no", "customer_external_id", "amount", "paid_at"],
+        ["A1", "C1", 10, "2024-06-01", None, "备注：加急"],
+    )
+    result = await import_csv(db, "orders", path, tz=SHANGHAI)
+    assert [(r.line, r.reason) for r in result.rejects] == [
+        (2, "字段数比表头多（6 个，表头 4 个）：表头以外的列里有内容，或 CSV 里有未加引号的逗号")
+    ]
+
+
 def test_cells_read_as_excel_shows_them() -> None:
     assert cell_text(None) == ""
     assert cell_text(13800000000) == "13800000000"

@@ -63,8 +63,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "duplicate of line {first} ({field}: {value})",
     ),
     "extra_fields": (
-        "字段数比表头多（{got} 个，表头 {expected} 个），可能有未加引号的逗号",
-        "more fields than the header ({got} > {expected}); an unquoted comma?",
+        "字段数比表头多（{got} 个，表头 {expected} 个）：表头以外的列里有内容，"
+        "或 CSV 里有未加引号的逗号",
+        "more fields than the header ({got} > {expected}): something in a column right of the "
+        "header's, or an unquoted comma in a CSV",
     ),
     # whole file
     "file_missing": ("文件不存在：{path}", "file not found: {path}"),
