@@ -288,16 +288,34 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
     return default if default.is_file() else None
 
 
+def setting_name(loc: tuple[int | str, ...]) -> str:
+    """A setting as the operator writes it: `timezone (FISSION_TIMEZONE)`,
+    `wecom_agent_id (FISSION_WECOM_AGENT_ID; [wecom] agent_id in fission.toml)`,
+    `lifecycle.window_days (FISSION_LIFECYCLE__WINDOW_DAYS; [lifecycle] window_days …)`."""
+    parts = [str(part) for part in loc]
+    if not parts:
+        return "settings"
+    dotted = ".".join(parts)
+    if any(part.isdigit() for part in parts) or len(parts) > 2:
+        return dotted  # inside a list (programs, coupon templates): the path says where
+    env = "FISSION_" + "__".join(part.upper() for part in parts)
+    head = parts[0]
+    if len(parts) == 2:
+        return f"{dotted} ({env}; [{head}] {parts[1]} in fission.toml)"
+    for section in PLATFORM_SECTIONS:
+        if head.startswith(f"{section}_"):
+            key = head.removeprefix(f"{section}_")
+            return f"{dotted} ({env}; [{section}] {key} in fission.toml)"
+    return f"{dotted} ({env})"
+
+
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
     """Build validated settings or raise `ConfigError` with a message naming each bad key."""
     _CONFIG_PATH.set(resolve_config_path(config_file))
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            where = ".".join(str(part) for part in err["loc"]) or "settings"
-            lines.append(f"  {where}: {err['msg']}")
+        lines = [f"  {setting_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise ConfigError("配置无效 / invalid configuration:\n" + "\n".join(lines)) from exc
     finally:
         _CONFIG_PATH.set(None)
