@@ -91,6 +91,17 @@ def test_default_date_is_today_in_the_configured_zone(db_url: str, tmp_path: Pat
     }
 
 
+def test_a_date_after_today_is_a_usage_error(db_url: str, tmp_path: Path) -> None:
+    asyncio.run(_populate(db_url))
+    later = (today(TZ) + timedelta(days=2)).isoformat()  # two: the test may cross midnight
+    code, out = _invoke(db_url, tmp_path, "--as-of", later, "--json")
+    assert code == 2
+    assert f"“{later}” 晚于今天" in out
+    # nothing was stored by the refused run: today's is the first, every customer enters
+    code, out = _invoke(db_url, tmp_path, "--json")
+    assert code == 0 and json.loads(out)["transitions"] == 4
+
+
 @pytest.mark.parametrize("bad", ["2024-02-30", "30/06/2024", "2024-6-30", "tomorrow", "2024-W26-7"])
 def test_bad_date_is_a_usage_error(tmp_path: Path, bad: str) -> None:
     # rejected before any database is opened

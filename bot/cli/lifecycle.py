@@ -151,7 +151,16 @@ def lifecycle_group() -> None:
 def run_cmd(as_of: date | None, as_json: bool) -> None:
     """Classify every customer's stage and grade as of a date; print the counts."""
     settings = get_settings()
-    day = as_of or today(settings.tz)
+    now = today(settings.tz)
+    day = as_of or now
+    if day > now:
+        # Stored as today's stages, a future date's would call every customer inactive for
+        # days that have not happened (and a typo of the year is the usual way to get one).
+        raise click.BadParameter(
+            f"“{day}” 晚于今天（{now}）：只能按今天或过去的日期计算 "
+            f"(after today, {now}, in {settings.timezone}: use today or an earlier day)",
+            param_hint="'--as-of'",
+        )
     # A person at a terminal is told what the wait is for (a run over a million customers
     # takes a quarter of a minute) and how long it took; scripts reading stderr get nothing.
     text = _TEXT[_lang(settings.locale)]
