@@ -158,3 +158,17 @@ def test_a_database_failure_exits_1_and_says_nothing_was_stored(
     assert "injected" in result.stderr
     assert _count(db_url, Order) == 0
     assert _count(db_url, Customer) == 0
+
+
+def test_a_file_with_only_its_header_says_so(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "\n\n", encoding="utf-8")  # Excel's trailing blank lines too
+
+    result = _invoke(db_url, "orders", str(path))
+
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
+    assert "提示：文件只有表头，没有数据行" in result.stderr
+
+    path.write_text(HEADER + "A1,C1,5,2024-06-01,\n", encoding="utf-8")
+    assert "没有数据行" not in _invoke(db_url, "orders", str(path)).stderr

@@ -95,6 +95,11 @@ def _error(message: str, en: bool) -> str:
 
 
 def _report(result: ImportResult, en: bool) -> None:
+    if result.rows == 0:
+        click.echo(
+            "the file has a header but no data rows" if en else "提示：文件只有表头，没有数据行",
+            err=True,
+        )
     for row in result.rejects[:SHOWN_REJECTS]:
         line = f"line {row.line}: {row.reason}" if en else f"第 {row.line} 行：{row.reason}"
         click.echo(line, err=True)
