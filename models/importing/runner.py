@@ -11,6 +11,7 @@ the good ones; they are collected with their line and reason and written to `NAM
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -65,7 +66,7 @@ async def import_csv(
         raise UnusableInput("unknown_kind", kind=kind)
     path = Path(path)
     now = utcnow()
-    with open_source(path, encoding) as source:
+    with closing(open_source(path, encoding)) as source:
         header = resolve_header(source.header, spec.columns, spec.required, spec.aliases, kind)
         checker = RowChecker(spec, header, tz, locale)
         reported = 0

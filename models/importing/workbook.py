@@ -18,7 +18,6 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from openpyxl import load_workbook
@@ -111,14 +110,3 @@ class XlsxSource:
     def close(self) -> None:
         self._book.close()
         self._file.close()
-
-    def __enter__(self) -> XlsxSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
