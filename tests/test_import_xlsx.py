@@ -3,6 +3,8 @@ numbered as in Excel, the same validation, rejects and idempotence as a CSV."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -124,11 +126,19 @@ async def test_a_workbook_named_csv_is_still_read_as_a_workbook(
     assert (result.imported, result.encoding) == (1, "xlsx")
 
 
+def _zip_without_a_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "a zip, but not a workbook")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504, "xls_workbook"),
         (b"PK\x03\x04" + b"not really a zip", "bad_workbook"),
+        (_zip_without_a_workbook(), "bad_workbook"),
     ],
 )
 async def test_old_and_broken_workbooks_are_refused_clearly(
@@ -139,6 +149,27 @@ async def test_old_and_broken_workbooks_are_refused_clearly(
     with pytest.raises(UnusableInput) as caught:
         await import_csv(db, "customers", path, tz=SHANGHAI)
     assert caught.value.key == expected
+
+
+async def test_a_sheet_damaged_part_way_is_refused_whole(db: Database, tmp_path: Path) -> None:
+    path = _workbook(
+        tmp_path / "orders.xlsx",
+        ["order_no", "customer_external_id", "amount", "paid_at"],
+        *[[f"A{n}", "C1", 10, "2024-06-01"] for n in range(200)],
+    )
+    # Cut the sheet's XML off in the middle of its rows: a download that stopped short.
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet][: len(parts[sheet]) // 2]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+    with pytest.raises(UnusableInput) as caught:
+        await import_csv(db, "orders", path, tz=SHANGHAI)
+    assert caught.value.key == "damaged_sheet"
+    assert await stored_orders(db) == {}  # nothing from the readable half was stored
 
 
 def test_cli_says_what_to_do_with_an_old_workbook(db_url: str, tmp_path: Path) -> None:

@@ -98,6 +98,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "无法读取 Excel 工作簿：{path}（文件可能已损坏，或不是 .xlsx 格式）",
         "cannot read the Excel workbook {path} (damaged, or not an .xlsx file)",
     ),
+    "damaged_sheet": (
+        "Excel 工作簿在第 {row} 行附近损坏，无法继续读取：{path}；请在 Excel 中打开并另存后再导入",
+        "the workbook is damaged near row {row}: {path}; open it in Excel, save it again and "
+        "import that",
+    ),
     "bad_csv": (
         "CSV 格式错误（约在第 {line} 行）：{error}",
         "malformed CSV (near line {line}): {error}",

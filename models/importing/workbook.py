@@ -14,14 +14,12 @@ The workbook is read in openpyxl's streaming mode, a row at a time.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from models.importing.messages import UnusableInput
 
@@ -68,7 +66,7 @@ class XlsxSource:
         self._file = path.open("rb")
         try:
             self._book = load_workbook(self._file, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        except Exception as exc:  # whatever a damaged archive makes openpyxl raise
             self._file.close()
             raise UnusableInput("bad_workbook", path=str(path)) from exc
         try:
@@ -83,14 +81,18 @@ class XlsxSource:
             raise
 
     def _records(self, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(rows, start=1):
-            self._read = number
-            cells = [cell_text(value) for value in values]
-            # Trailing empty cells: a sheet's used range is often wider than its header.
-            while cells and not cells[-1].strip():
-                cells.pop()
-            if cells and any(cell.strip() for cell in cells):
-                yield number, cells
+        number = 0
+        try:
+            for number, values in enumerate(rows, start=1):
+                self._read = number
+                cells = [cell_text(value) for value in values]
+                # Trailing empty cells: a sheet's used range is often wider than its header.
+                while cells and not cells[-1].strip():
+                    cells.pop()
+                if cells and any(cell.strip() for cell in cells):
+                    yield number, cells
+        except Exception as exc:  # a sheet damaged part-way through
+            raise UnusableInput("damaged_sheet", path=str(self.path), row=number + 1) from exc
 
     def _first_record(self) -> list[str]:
         for _row, cells in self._rows:
