@@ -54,6 +54,8 @@ ORDERS = (
     + "A3,NEW1,1299.5,2024-06-02 08:00,\n"
     + "A4,K1,18,2024-06-05T00:00:00Z,refunded\n"
 )
+# ORDERS' amounts as stored, in fen.
+ORDERS_FEN = {"A1": 19900, "A2": 29, "A3": 129950, "A4": 1800}
 
 
 @pytest.mark.parametrize("bulk", [True, False], ids=["threshold_1", "threshold_default"])
@@ -105,12 +107,7 @@ async def test_first_imports_into_empty_tables_store_the_rows_and_leave_the_sche
     assert (stored["K3"].phone, stored["K3"].industry) == (None, None)
     assert (stored["NEW1"].source, stored["NEW1"].name) == ("order", None)
     placed = await stored_orders(db)
-    assert {no: row.amount_fen for no, row in placed.items()} == {
-        "A1": 19900,
-        "A2": 29,
-        "A3": 129950,
-        "A4": 1800,
-    }
+    assert {no: row.amount_fen for no, row in placed.items()} == ORDERS_FEN
     assert {no: row.customer_id for no, row in placed.items()} == {
         "A1": k1.id,
         "A2": stored["K2"].id,
@@ -238,12 +235,7 @@ async def test_an_import_does_not_wait_behind_a_reader_of_the_empty_orders_table
 
     assert any("DROP CONSTRAINT" in s for s in statements)  # it tried, then gave up
     assert (result.imported, result.updated, result.rejected) == (4, 0, 0)
-    assert {no: row.amount_fen for no, row in (await stored_orders(db)).items()} == {
-        "A1": 19900,
-        "A2": 29,
-        "A3": 129950,
-        "A4": 1800,
-    }
+    assert {no: row.amount_fen for no, row in (await stored_orders(db)).items()} == ORDERS_FEN
     assert await schema_of(db, TABLES) == schema
 
 
