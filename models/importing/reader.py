@@ -165,14 +165,12 @@ def open_source(path: Path, encoding: str) -> CsvSource | XlsxSource:
     """A CSV file or an Excel workbook, told apart by their first bytes rather than by the
     file's name (a workbook saved as `客户.csv` is still a workbook). `encoding` applies to
     CSV only."""
-    if not path.exists():
-        raise UnusableInput("file_missing", path=str(path))
-    if not path.is_file():
-        raise UnusableInput("not_a_file", path=str(path))
-    with path.open("rb") as fh:
-        head = fh.read(len(OLE_MAGIC))
+    head = b""
+    if path.is_file():
+        with path.open("rb") as fh:
+            head = fh.read(len(OLE_MAGIC))
     if head.startswith(OLE_MAGIC):
         raise UnusableInput("xls_workbook", path=str(path))
     if head.startswith(ZIP_MAGIC):
         return XlsxSource(path)
-    return CsvSource(path, encoding)
+    return CsvSource(path, encoding)  # which names a missing file or a folder
