@@ -137,6 +137,9 @@ class ProgramConfig(_Strict):
     budget_fen: int | None = Field(None, ge=0)
     attribution_window_days: int = Field(30, ge=1)
     hold_days: int = Field(7, ge=0)
+    # The smallest paid order (fen) that converts an invitation (ReferralCandy's and
+    # Friendbuy's minimum purchase); 0: any paid order counts.
+    min_order_fen: int = Field(0, ge=0)
     starts_at: datetime | None = None  # naive values are in settings.timezone
     ends_at: datetime | None = None
     priority: int = 100

@@ -19,15 +19,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import SENDER_MEMBER
-from models.customer import Customer, CustomerIdentity
+from models.customer import CustomerIdentity
 from models.staff import Staff, StaffIdentity
+from models.upsert import dialect_insert, ensure_customer
 
 # The identity kind a platform's user id is stored under, and its cross-app union id kind.
 USER_ID_KINDS = {
@@ -54,13 +53,6 @@ class StaffMember:
     id: int
     name: str
     role: str
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """`INSERT` of the session's dialect, which offers `on_conflict_do_nothing`."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def chat_external_id(platform: str, user_id: str, sender_kind: str | None = None) -> str:
@@ -136,23 +128,9 @@ async def resolve_customer(
     if customer_id is None:
         external_id = chat_external_id(platform, user_id, sender_kind)
         name = display_name.strip()[:_MAX_NAME] if display_name and display_name.strip() else None
-        await session.execute(
-            _insert(session, Customer)
-            .values(
-                external_id=external_id,
-                name=name,
-                source="chat",
-                status="open",
-                marketing_opt_out=False,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["external_id"])
+        customer_id, _ = await ensure_customer(
+            session, external_id, source="chat", now=now, name=name, marketing_opt_out=False
         )
-        customer_id = await session.scalar(
-            select(Customer.id).where(Customer.external_id == external_id)
-        )
-        assert customer_id is not None
     await link_identity(
         session,
         customer_id=customer_id,
@@ -192,7 +170,7 @@ async def link_identity(
     """Records that `value` (of `kind`) on `platform` is this customer; an identity already
     recorded keeps the customer it has (first link wins)."""
     await session.execute(
-        _insert(session, CustomerIdentity)
+        dialect_insert(session, CustomerIdentity)
         .values(
             customer_id=customer_id,
             platform=platform,

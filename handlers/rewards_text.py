@@ -55,6 +55,7 @@ REJECT_REASON = {
     "expired": L("邀请已过期", "the invitation expired"),
     "suspected_fraud": L("审核未通过", "did not pass review"),
     "order_refunded": L("订单已退款", "the order was refunded"),
+    "order_changed": L("订单信息有变，不再符合条件", "the order changed and no longer qualifies"),
 }
 
 

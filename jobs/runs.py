@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import StatementError
 
 from models.db import Database
 from models.job_runs import ERROR_MAX, JobRun
+from models.upsert import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,8 @@ async def claim(db: Database, job: str, slot: datetime, now: datetime) -> int | 
     """Insert the slot's row and commit it; its id, or None if the slot is already taken."""
     table = JobRun.__table__
     assert isinstance(table, Table)
-    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(table)
+        dialect_insert(db.dialect, table)
         .values(job=job, scheduled_for=slot, status="running", runner=runner_name(), started_at=now)
         .on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
         .returning(table.c.id)

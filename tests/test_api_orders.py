@@ -79,7 +79,7 @@ async def test_amounts_in_yuan_or_fen(db: Database, tmp_path: Path) -> None:
             assert (await resp.json())["amount_fen"] == fen, amount
 
 
-async def test_update_refund_and_no_way_back(db: Database, tmp_path: Path) -> None:
+async def test_update_refund_and_correction(db: Database, tmp_path: Path) -> None:
     clock = Clock()
     async with web_client(db, tmp_path, clock) as client:
         assert (await client.post("/api/v1/orders", json=ORDER, headers=AUTH)).status == 201
@@ -96,12 +96,23 @@ async def test_update_refund_and_no_way_back(db: Database, tmp_path: Path) -> No
         assert body["status"] == "refunded"
         assert body["refunded_at"] == "2024-05-01T13:00:00+08:00"
 
-        back = await client.post("/api/v1/orders", json=ORDER, headers=AUTH)
-        assert back.status == 409
-        assert (await back.json())["error"]["code"] == "order_refunded"
+        # Reported again without a status (a client that only knows amounts): still refunded,
+        # still dated by the first report of the refund.
+        clock.now = NOW + timedelta(hours=5)
+        again = await client.post("/api/v1/orders", json={**ORDER, "amount": "120"}, headers=AUTH)
+        assert (await again.json())["status"] == "refunded"
+        assert (await again.json())["refunded_at"] == "2024-05-01T13:00:00+08:00"
+
+        # refunded → paid is a correction, accepted as the importer accepts it.
+        back = await client.post(
+            "/api/v1/orders", json={**ORDER, "amount": "120", "status": "paid"}, headers=AUTH
+        )
+        assert back.status == 200
+        assert (await back.json())["status"] == "paid"
+        assert (await back.json())["refunded_at"] is None
     async with db.uow() as uow:
         order = (await uow.session.execute(select(Order))).scalar_one()
-    assert (order.status, order.amount_fen) == ("refunded", 12000)
+    assert (order.status, order.amount_fen, order.refunded_at) == ("paid", 12000, None)
 
 
 async def test_order_no_of_another_customer_is_a_conflict(db: Database, tmp_path: Path) -> None:

@@ -153,7 +153,9 @@ async def test_paid_to_refunded_is_an_update_that_stamps_the_refund(
     )
 
 
-async def test_changed_amount_time_or_customer_are_updates(db: Database, tmp_path: Path) -> None:
+async def test_changed_amount_or_time_are_updates_another_customer_is_refused(
+    db: Database, tmp_path: Path
+) -> None:
     await import_csv(
         db,
         "orders",
@@ -163,23 +165,31 @@ async def test_changed_amount_time_or_customer_are_updates(db: Database, tmp_pat
         tz=SHANGHAI,
     )
 
-    result = await import_csv(
-        db,
-        "orders",
-        _write(
-            tmp_path,
-            HEADER
-            + "A1,C1,10.01,2024-06-01,\nA2,C1,20,2024-06-01 00:00:01,\nA3,C2,30,2024-06-01,\n",
-        ),
-        tz=SHANGHAI,
+    path = _write(
+        tmp_path,
+        HEADER + "A1,C1,10.01,2024-06-01,\nA2,C1,20,2024-06-01 00:00:01,\nA3,C2,30,2024-06-01,\n",
     )
+    result = await import_csv(db, "orders", path, tz=SHANGHAI)
 
-    assert (result.imported, result.updated, result.bare_customers) == (0, 3, 1)
+    # A3 is C1's order: a file naming C2 for it is refused (as the API refuses it), with its
+    # line and cells in the rejects file, and C2 is not created for it.
+    assert (result.imported, result.updated, result.bare_customers) == (0, 2, 0)
+    assert [(row.line, row.reason, row.values) for row in result.rejects] == [
+        (
+            4,
+            "订单号 A3 已属于客户 C1，不能改到 C2（订单号重复？请核对）",
+            ["A3", "C2", "30", "2024-06-01", ""],
+        )
+    ]
+    assert result.rejects_path is not None and "A3,C2,30" in result.rejects_path.read_text(
+        encoding="utf-8-sig"
+    )
     orders = await stored_orders(db)
     customers = await stored_customers(db)
     assert orders["A1"].amount_fen == 1001
     assert orders["A2"].paid_at == datetime(2024, 5, 31, 16, 0, 1, tzinfo=UTC)
-    assert orders["A3"].customer_id == customers["C2"].id
+    assert orders["A3"].customer_id == customers["C1"].id
+    assert "C2" not in customers
 
 
 async def test_every_kind_of_bad_order_row_is_rejected(db: Database, tmp_path: Path) -> None:

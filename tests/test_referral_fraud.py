@@ -194,7 +194,8 @@ async def test_a_refund_while_held_voids_the_review(world: World) -> None:
     late = await approve_review(
         world.session, invitation_id=held.invitation.id, reviewer="店长", now=local(6, 3)
     )
-    assert late.outcome == "not_pending"
+    # Refused, saying why: the refund voided the conversion while it waited.
+    assert (late.outcome, late.reason) == ("refused", "order_refunded")
 
 
 async def test_a_held_conversion_never_settles_until_reviewed(world: World) -> None:

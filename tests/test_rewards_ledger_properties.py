@@ -193,15 +193,20 @@ def test_ledger_and_attribution_invariants(db_url: str, script: list[tuple[str, 
     asyncio.run(run())
 
 
-def test_a_refund_of_a_later_order_and_a_late_refund_change_nothing(db_url: str) -> None:
+def test_a_refund_of_a_later_order_and_a_refund_after_settling_change_nothing(
+    db_url: str,
+) -> None:
     """Join, pay, pay again, refund the *second* order (not the converting one), wait 8 days,
-    refund the converting order (after the hold), settle: both rewards settle."""
+    settle, then refund the converting order (settled rewards are final), settle again: both
+    rewards stay settled. (A refund after the hold but *before* the settle run voids the
+    conversion: a reward is paid only if its order is still paid — test_orders_service.py.)"""
     script = [
         ("join", 0, 0),
         ("order", 3, 0),
         ("order", 3, 0),
         ("refund", 0, 0),
         ("wait", 8, 0),
+        ("settle", 0, 0),
         ("refund", 0, 0),
         ("settle", 0, 0),
     ]

@@ -121,7 +121,7 @@ async def test_a_refund_during_the_hold_revokes_both_sides(world: World) -> None
     assert [e.entry for e in await world.ledger(customer_id=alice)] == ["grant", "revoke"]
 
 
-async def test_a_refund_after_the_hold_leaves_rewards_to_settle(world: World) -> None:
+async def test_a_refund_after_the_hold_but_before_settling_revokes(world: World) -> None:
     program = await world.program()
     alice, bob = await world.customers("alice", "bob")
     code = await world.code(alice, program, NOW)
@@ -131,14 +131,34 @@ async def test_a_refund_after_the_hold_leaves_rewards_to_settle(world: World) ->
     assert order is not None
     s = world.session
 
-    # Refunded on day 8, before anyone ran the settle step: the hold is over all the same.
+    # Refunded on day 8, before anyone ran the settle step: a reward is paid only if its
+    # order is still paid when it settles, so the refund still takes it back.
     late = await on_order_refunded(
         s, order=await world.refund(order, local(6, 10)), now=local(6, 10)
     )
     report = await settle_due_rewards(s, local(6, 11))
 
-    assert late.outcome == "after_hold"
-    assert report.rewards_settled == 2
+    assert late.outcome == "revoked" and len(late.revoked_reward_ids) == 2
+    assert report.rewards_settled == 0
+    assert await balances(s, alice) == Balances()
+
+
+async def test_a_refund_after_settling_is_final(world: World) -> None:
+    program = await world.program()
+    alice, bob = await world.customers("alice", "bob")
+    code = await world.code(alice, program, NOW)
+    converted = await _convert(world, code, bob, local(6, 2))
+    assert converted.invitation is not None
+    order = await world.session.get(Order, converted.invitation.converting_order_id)
+    assert order is not None
+    s = world.session
+    await settle_due_rewards(s, local(6, 10))
+
+    late = await on_order_refunded(
+        s, order=await world.refund(order, local(6, 11)), now=local(6, 11)
+    )
+
+    assert late.outcome == "settled"
     assert await balances(s, alice) == Balances(points_available=100)
 
 

@@ -22,6 +22,7 @@ from models.referral import (
 from models.referral.programs import is_live
 from models.referral.sync import ProgramConfigError
 from models.referral.tables import ReferralProgram
+from models.reports.labels import EN, REJECT_LABELS, ZH
 
 _TEXT = {
     "zh-CN": {
@@ -30,12 +31,14 @@ _TEXT = {
             "发放优惠券 {coupons} 张，邀请完成 {invitations} 个，补记转化 {late} 个，"
             "超期自动审核 {reviews} 个，过期优惠券 {expired} 张"
         ),
+        "voided": "；订单已退款、作废的转化 {voided} 个（不发放奖励）",
         "bad_now": "--now 不是有效时间（例：2024-06-01 或 2024-06-01T08:00:00+08:00）：{value}",
         "no_reviews": "没有待审核的转化。",
         "review": "#{id} 活动 {program}  邀请人 {inviter} → 好友 {invitee}  信号：{signals}",
         "approved": "已批准 #{id}，发放奖励 {n} 个（待结算）。",
         "denied": "已拒绝 #{id}（疑似作弊）。",
         "rejected": "#{id} 未能发放：{reason}",
+        "refused": "无法批准 #{id}：{reason}，这次转化已作废，不发放奖励。",
         "not_pending": "#{id} 不在待审核状态。",
         "unknown": "没有编号为 #{id} 的邀请。",
         "header": "键  名称  状态  优先级  归因窗口  冻结期  邀请人奖励  好友奖励  里程碑",
@@ -54,6 +57,7 @@ _TEXT = {
             "{coupons} coupons issued, {invitations} invitations rewarded, {late} late "
             "conversions, {reviews} overdue reviews decided, {expired} coupons expired"
         ),
+        "voided": "; {voided} conversions void because their order was refunded (no reward)",
         "bad_now": "--now is not a valid time (e.g. 2024-06-01 or 2024-06-01T08:00:00+08:00): "
         "{value}",
         "no_reviews": "No conversions wait for review.",
@@ -62,6 +66,7 @@ _TEXT = {
         "approved": "Approved #{id}: {n} rewards granted (pending until the hold ends).",
         "denied": "Denied #{id} (suspected fraud).",
         "rejected": "#{id} not rewarded: {reason}",
+        "refused": "Cannot approve #{id}: {reason}; the conversion is void and earns nothing.",
         "not_pending": "#{id} is not waiting for review.",
         "unknown": "There is no invitation #{id}.",
         "header": "key  name  state  priority  window  hold  inviter reward  friend reward  "
@@ -85,6 +90,12 @@ def _text(settings: Settings) -> dict[str, str]:
 
 def yuan(fen: int) -> str:
     return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def _reason(code: str | None, settings: Settings) -> str:
+    """A reject reason in the reader's words (`order_refunded` → 订单已退款)."""
+    labels = REJECT_LABELS[EN if settings.locale.startswith("en") else ZH]
+    return labels.get(code, code or labels[None])
 
 
 def _parse_now(value: str | None, settings: Settings) -> datetime:
@@ -114,7 +125,9 @@ def settle_cmd(now_text: str | None) -> None:
         async with open_database(settings) as db, db.uow() as uow:
             report = await settle_due_rewards(uow.session, now)
             await uow.commit()
-        return _text(settings)["settled"].format(
+        text = _text(settings)
+        voided = text["voided"].format(voided=report.refunds_voided)
+        return text["settled"].format(
             now=now.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
             rewards=report.rewards_settled,
             points=report.points_settled,
@@ -124,7 +137,7 @@ def settle_cmd(now_text: str | None) -> None:
             late=report.late_conversions,
             reviews=report.reviews_decided,
             expired=report.coupons_expired,
-        )
+        ) + (voided if report.refunds_voided else "")
 
     click.echo(run(go))
 
@@ -175,7 +188,7 @@ def _review_command(name: str, approve: bool) -> click.Command:
                 )
                 await uow.commit()
             message = text[result.outcome].format(
-                id=invitation_id, n=len(result.rewards), reason=result.reason
+                id=invitation_id, n=len(result.rewards), reason=_reason(result.reason, settings)
             )
             return message, result.outcome in ("approved", "denied", "rejected")
 

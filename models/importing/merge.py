@@ -3,10 +3,13 @@
 For each kind: (orders, events) first insert a bare customer for every unknown customer number;
 then one `UPDATE … FROM staging … WHERE <some stored value differs>` whose row count is the
 "updated" figure, then one `INSERT … SELECT … WHERE NOT EXISTS … ON CONFLICT DO NOTHING`
-whose row count is the "imported" figure. Rows whose values are already stored touch nothing,
-which is what makes a re-import a no-op. The same statements run on SQLite (≥ 3.33, for
-UPDATE … FROM) and PostgreSQL; only the INSERT construct is chosen by dialect for ON CONFLICT,
-and PostgreSQL inserts new customers and orders in two steps of its own (`_insert_new`).
+whose row count is the "imported" figure. Orders follow the order service's rules
+(models/orders): its SQL expressions, its refusal of rows that would move an order to another
+customer, and its referral effects for the customers the file touched. Rows whose values are
+already stored touch nothing, which is what makes a re-import a no-op. The same statements run
+on SQLite (≥ 3.33, for UPDATE … FROM) and PostgreSQL; only the INSERT construct is chosen by
+dialect for ON CONFLICT, and PostgreSQL inserts new customers and orders in two steps of its own
+(`_insert_new`).
 """
 
 from __future__ import annotations
@@ -17,16 +20,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, case, delete, exists, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.activity import ActivityEvent, Order
-from models.base import UTCDateTime
 from models.bulkload import IndexSet, unindexed_if_empty
 from models.customer import Customer
 from models.importing.staging import STAGING_TABLES, staged_time
+from models.orders import recheck_customers, referral_sensitive
+from models.orders import rules as order_rules
+from models.referral.locks import lock_rows
+from models.upsert import dialect_insert
 
 customers: Table = Customer.__table__  # type: ignore[assignment]
 orders: Table = Order.__table__  # type: ignore[assignment]
@@ -36,20 +42,24 @@ _UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
 
 @dataclass(frozen=True)
+class MovedOrder:
+    """A staged order whose number is stored for another customer (refused)."""
+
+    order_no: str
+    stored_customer: str
+    given_customer: str
+
+
+@dataclass(frozen=True)
 class MergeCounts:
     imported: int
     updated: int
     bare_customers: int = 0
+    refused: tuple[MovedOrder, ...] = ()
 
 
-def _insert(conn: AsyncConnection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
-def _at(now: datetime) -> ColumnElement[datetime]:
-    return literal(now, UTCDateTime())
+_insert = dialect_insert
+_at = order_rules.at
 
 
 async def _rowcount(conn: AsyncConnection, statement: Any) -> int:
@@ -77,7 +87,8 @@ async def _insert_bare_customers(
     return await _rowcount(conn, statement)
 
 
-async def merge_customers(conn: AsyncConnection, now: datetime) -> MergeCounts:
+async def merge_customers(session: AsyncSession, now: datetime) -> MergeCounts:
+    conn = await session.connection()
     s, c = STAGING_TABLES["customers"], customers
     created_at = staged_time(conn, s.c.created_at)
     status = func.coalesce(s.c.status, c.c.status)
@@ -125,46 +136,76 @@ async def merge_customers(conn: AsyncConnection, now: datetime) -> MergeCounts:
     return MergeCounts(imported=imported, updated=updated)
 
 
-async def merge_orders(conn: AsyncConnection, now: datetime) -> MergeCounts:
+async def merge_orders(session: AsyncSession, now: datetime) -> MergeCounts:
+    """Orders through the order service's rules (models/orders): rows that would move an
+    order to another customer are refused; the customers whose referral state the file can
+    touch are locked first (the referral domain's lock order: customer, then anything else);
+    then one UPDATE and one INSERT built from `models.orders.rules`; then those customers'
+    referral effects, in one pass over that set."""
+    conn = await session.connection()
     s, c, o = STAGING_TABLES["orders"], customers, orders
     paid_at = staged_time(conn, s.c.paid_at)
+    refused = await _refuse_moves(conn, s)
     bare = await _insert_bare_customers(conn, s, paid_at, "order", now)
-    status = func.coalesce(s.c.status, o.c.status)
-    changed = or_(
-        o.c.customer_id != c.c.id,
-        o.c.amount_fen != s.c.amount_fen,
-        o.c.paid_at != paid_at,
-        and_(s.c.status.is_not(None), o.c.status != s.c.status),
+    changed = order_rules.changed(
+        stored_amount=o.c.amount_fen,
+        stored_paid_at=o.c.paid_at,
+        stored_status=o.c.status,
+        amount=s.c.amount_fen,
+        paid_at=paid_at,
+        status=s.c.status,
     )
+    unchanged = exists().where(o.c.order_no == s.c.order_no, ~changed)
+    touched = (
+        select(c.c.id)
+        .select_from(s.join(c, c.c.external_id == s.c.customer_external_id))
+        .where(referral_sensitive(c.c.id), ~unchanged)
+        .distinct()
+    )
+    sensitive = sorted((await conn.execute(touched)).scalars())
+    await lock_rows(session, Customer, sensitive)
     updated = await _rowcount(
         conn,
         update(o)
-        .where(o.c.order_no == s.c.order_no, c.c.external_id == s.c.customer_external_id, changed)
+        .where(o.c.order_no == s.c.order_no, changed)
         .values(
-            customer_id=c.c.id,
             amount_fen=s.c.amount_fen,
             paid_at=paid_at,
-            status=status,
-            # paid → refunded stamps the refund; refunded → paid (a correction) clears it.
-            refunded_at=case((status == "refunded", func.coalesce(o.c.refunded_at, _at(now)))),
+            status=order_rules.next_status(s.c.status, o.c.status),
+            refunded_at=order_rules.next_refunded_at(s.c.status, o.c.status, o.c.refunded_at, now),
             updated_at=_at(now),
         ),
     )
-    new_status = func.coalesce(s.c.status, "paid")
     chosen = select(
         s.c.order_no,
         c.c.id,
         s.c.amount_fen,
         paid_at,
-        new_status,
-        case((new_status == "refunded", _at(now))),
+        order_rules.new_status(s.c.status),
+        order_rules.new_refunded_at(s.c.status, now),
         _at(now),
         _at(now),
     ).select_from(s.join(c, c.c.external_id == s.c.customer_external_id))
     columns = ["order_no", "customer_id", "amount_fen", "paid_at", "status", "refunded_at"]
     columns += ["created_at", "updated_at"]
     imported = await _insert_new(conn, o, s, o.c.order_no == s.c.order_no, columns, chosen)
-    return MergeCounts(imported=imported, updated=updated, bare_customers=bare)
+    await recheck_customers(session, sensitive, now)
+    return MergeCounts(imported=imported, updated=updated, bare_customers=bare, refused=refused)
+
+
+async def _refuse_moves(conn: AsyncConnection, s: Table) -> tuple[MovedOrder, ...]:
+    """Staged rows naming another customer than the one their order number is stored for:
+    refused (the order service's rule) and taken out of the staging table."""
+    c, o = customers, orders
+    moves = (
+        select(s.c.order_no, c.c.external_id, s.c.customer_external_id)
+        .select_from(s.join(o, o.c.order_no == s.c.order_no).join(c, c.c.id == o.c.customer_id))
+        .where(c.c.external_id != s.c.customer_external_id)
+    )
+    found = tuple(MovedOrder(*row) for row in (await conn.execute(moves)).all())
+    if found:
+        await conn.execute(delete(s).where(s.c.order_no.in_([m.order_no for m in found])))
+    return found
 
 
 async def _insert_new(
@@ -233,8 +274,9 @@ async def _indexes_off_for_first_load(
     return await unindexed_if_empty(conn, (table.name,), staged, kinds="u")
 
 
-async def merge_events(conn: AsyncConnection, now: datetime) -> MergeCounts:
+async def merge_events(session: AsyncSession, now: datetime) -> MergeCounts:
     """Events are facts identified by all their fields: new ones are added, none is updated."""
+    conn = await session.connection()
     s, c, e = STAGING_TABLES["events"], customers, events
     occurred_at = staged_time(conn, s.c.occurred_at)
     bare = await _insert_bare_customers(conn, s, occurred_at, "import", now)
@@ -256,7 +298,7 @@ async def merge_events(conn: AsyncConnection, now: datetime) -> MergeCounts:
     return MergeCounts(imported=imported, updated=0, bare_customers=bare)
 
 
-MERGERS: dict[str, Callable[[AsyncConnection, datetime], Awaitable[MergeCounts]]] = {
+MERGERS: dict[str, Callable[[AsyncSession, datetime], Awaitable[MergeCounts]]] = {
     "customers": merge_customers,
     "orders": merge_orders,
     "events": merge_events,

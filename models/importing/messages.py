@@ -68,6 +68,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "more fields than the header ({got} > {expected}): something in a column right of the "
         "header's, or an unquoted comma in a CSV",
     ),
+    "order_of_another_customer": (
+        "订单号 {order_no} 已属于客户 {stored}，不能改到 {given}（订单号重复？请核对）",
+        "order {order_no} belongs to customer {stored}, not {given} (a reused order number?)",
+    ),
     # whole file
     "file_missing": ("文件不存在：{path}", "file not found: {path}"),
     "not_a_file": ("不是文件：{path}", "not a file: {path}"),

@@ -19,7 +19,8 @@ from pathlib import Path
 from models.base import utcnow
 from models.db import Database
 from models.importing.kinds import IMPORT_KINDS
-from models.importing.messages import UnusableInput
+from models.importing.merge import MovedOrder
+from models.importing.messages import UnusableInput, render
 from models.importing.reader import open_source, resolve_header
 from models.importing.rejects import RejectedRow, write_rejects
 from models.importing.validate import RowChecker
@@ -71,7 +72,7 @@ async def import_csv(
         checker = RowChecker(spec, header, tz, locale)
         reported = 0
         async with db.uow() as uow:
-            writer = BatchWriter(await uow.session.connection(), kind, now)
+            writer = BatchWriter(uow.session, await uow.session.connection(), kind, now)
             await writer.start()
             for batch in checker.chunks(source.rows(), batch_rows):
                 await writer.write(batch)
@@ -82,14 +83,50 @@ async def import_csv(
             counts = await writer.finish()
             await uow.commit()
 
+    rejects = checker.rejects
+    if counts.refused:
+        rejects = sorted(
+            rejects + _refused_rows(path, source.encoding, checker, counts.refused, locale),
+            key=lambda row: row.line,
+        )
     return ImportResult(
         kind=kind,
         imported=counts.imported,
         updated=counts.updated,
-        rejected=len(checker.rejects),
-        rejects_path=write_rejects(path, header.original, checker.rejects),
-        rejects=checker.rejects,
+        rejected=len(rejects),
+        rejects_path=write_rejects(path, header.original, rejects),
+        rejects=rejects,
         bare_customers=counts.bare_customers,
         rows=checker.rows,
         encoding=source.encoding,
     )
+
+
+def _refused_rows(
+    path: Path,
+    encoding: str,
+    checker: RowChecker,
+    refused: tuple[MovedOrder, ...],
+    locale: str,
+) -> list[RejectedRow]:
+    """Rows the database refused after validation (an order number stored for another
+    customer), as rejected rows with their line and cells: the file is read again for just
+    those lines — a rare path, so the hot loop keeps no cells."""
+    reasons = {
+        checker.line_of(move.order_no): render(
+            "order_of_another_customer",
+            locale,
+            {
+                "order_no": move.order_no,
+                "stored": move.stored_customer,
+                "given": move.given_customer,
+            },
+        )
+        for move in refused
+    }
+    found: list[RejectedRow] = []
+    with closing(open_source(path, encoding)) as again:
+        for line, cells in again.rows():
+            if line in reasons:
+                found.append(RejectedRow(line, reasons[line], cells))
+    return found

@@ -74,6 +74,10 @@ class RowChecker:
                 append = chunk.append
         yield chunk
 
+    def line_of(self, key: Hashable) -> int:
+        """The line of the accepted record with this key (an order's number, say)."""
+        return self._seen[key]
+
     def _every_problem(self, values: list[str], first: RowError) -> list[RowError]:
         """`first` and the row's other problems, in column order.
 

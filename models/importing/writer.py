@@ -13,14 +13,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models.importing.merge import MERGERS, MergeCounts
 from models.importing.staging import Stager
 
 
 class BatchWriter:
-    def __init__(self, conn: AsyncConnection, kind: str, now: datetime) -> None:
+    def __init__(
+        self, session: AsyncSession, conn: AsyncConnection, kind: str, now: datetime
+    ) -> None:
+        self.session = session
         self.conn = conn
         self.now = now
         self.stager = Stager(conn, kind)
@@ -34,6 +37,6 @@ class BatchWriter:
 
     async def finish(self) -> MergeCounts:
         await self.stager.analyze()
-        counts = await self._merge(self.conn, self.now)
+        counts = await self._merge(self.session, self.now)
         await self.stager.drop()
         return counts

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.activity import Order
@@ -27,18 +26,9 @@ from models.referral.codes import find_code, insert_ignoring_conflicts
 from models.referral.conversion import convert_invitation
 from models.referral.locks import lock_rows
 from models.referral.programs import is_live, program_rules
+from models.referral.recheck import void_conversion
 from models.referral.results import ClickResult, ConversionResult, JoinResult, RefundResult
-from models.referral.rewards import (
-    regrant_milestones,
-    revoke_invitation_rewards,
-    revoke_unmet_milestones,
-)
-from models.referral.tables import (
-    Invitation,
-    ReferralClick,
-    ReferralCode,
-    ReferralProgram,
-)
+from models.referral.tables import Invitation, ReferralClick, ReferralProgram
 from models.referral.touches import attribute, attributed_invitation, invitation_where
 
 
@@ -146,56 +136,26 @@ async def on_order_paid(
 
 
 async def on_order_refunded(session: AsyncSession, *, order: Order, now: datetime) -> RefundResult:
-    """The order was refunded. If it converted an invitation and the refund falls within the
-    hold period, both sides' pending rewards (and a milestone bonus it made reachable) are
-    revoked with reason `order_refunded` and the invitation is rejected the same way.
+    """The order was refunded. If it converted an invitation that has not been settled yet —
+    inside its hold, past the hold but before the settle run, or held for fraud review — the
+    conversion is void: both sides' pending rewards (and a milestone bonus it made reachable)
+    are revoked with reason `order_refunded` and the invitation is rejected the same way.
 
-    A refund after the hold leaves the rewards alone: the hold *is* the refund window, and a
-    settled reward is final (clawing back a spent coupon or paid red packet is a finance
-    decision, not something to do silently). The refunded order still counts against the
-    invitee as a fraud signal for any later conversion."""
+    A settled conversion is final: clawing back a spent coupon or a paid red packet is a
+    finance decision, not something to do silently. The refunded order still counts against
+    the invitee as a fraud signal for any later conversion."""
     await lock_rows(session, Customer, [order.customer_id])
     invitation = await invitation_where(session, Invitation.converting_order_id == order.id)
     if invitation is None:
         return RefundResult("not_converting")
     if invitation.status == "rejected":
         return RefundResult("already_revoked", invitation)
-    # Lock order as in a conversion: the invitee, then the inviter's code (milestones).
-    await lock_rows(session, ReferralCode, [invitation.code_id])
-    refunded_at = order.refunded_at or now
-    hold_over = invitation.hold_until is not None and refunded_at >= invitation.hold_until
-    if invitation.status == "rewarded" or hold_over:
-        return RefundResult("after_hold", invitation)
-    # Conditional on 'converted', so a settle run that got there first wins cleanly.
-    stmt = (
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status == "converted")
-        .values(
-            status="rejected",
-            reject_reason="order_refunded",
-            rejected_at=now,
-            review_status=(
-                "void" if invitation.review_status == "pending" else invitation.review_status
-            ),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if (await session.execute(stmt)).rowcount != 1:  # type: ignore[attr-defined]
-        await session.refresh(invitation)
-        return RefundResult("after_hold", invitation)
-    revoked = await revoke_invitation_rewards(
-        session, invitation_id=invitation.id, reason="order_refunded", now=now
-    )
-    revoked += await revoke_unmet_milestones(
-        session,
-        program_id=invitation.program_id,
-        inviter_id=invitation.inviter_customer_id,
-        now=now,
-    )
-    await regrant_milestones(session, invitation, now)
-    await session.refresh(invitation)
-    return RefundResult("revoked", invitation, tuple(revoked))
+    if invitation.status != "converted":
+        return RefundResult("settled", invitation)
+    revoked = await void_conversion(session, invitation, "order_refunded", now)
+    if revoked is None:  # a settle run got there first
+        return RefundResult("settled", invitation)
+    return RefundResult("revoked", invitation, revoked)
 
 
 __all__ = [

@@ -72,13 +72,20 @@ async def had_paid_order_before(
 
 
 async def first_paid_order_since(
-    session: AsyncSession, customer_id: int, moment: datetime
+    session: AsyncSession, customer_id: int, moment: datetime, min_fen: int = 0
 ) -> Order | None:
-    """The invitee's first paid order at or after `moment` (the join): the converting one."""
+    """The invitee's first paid order of at least `min_fen` at or after `moment` (the join):
+    the converting one. Read afresh, so a change made in this transaction is seen."""
     stmt = (
         select(Order)
-        .where(Order.customer_id == customer_id, Order.status == "paid", Order.paid_at >= moment)
+        .where(
+            Order.customer_id == customer_id,
+            Order.status == "paid",
+            Order.paid_at >= moment,
+            Order.amount_fen >= min_fen,
+        )
         .order_by(Order.paid_at, Order.id)
         .limit(1)
+        .execution_options(populate_existing=True)
     )
     return (await session.execute(stmt)).scalar_one_or_none()

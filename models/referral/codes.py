@@ -11,13 +11,13 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customer import Customer
 from models.referral.programs import is_live
 from models.referral.segments import eligible_program
 from models.referral.tables import ReferralCode, ReferralProgram
+from models.upsert import Insert, dialect_insert
 
 # Upper-case letters and digits without 0/O, 1/I and (by being upper case) l: easy to read
 # aloud and to type from a poster. 32 symbols × 8 = 40 bits of randomness per code.
@@ -42,11 +42,9 @@ def normalize_code(raw: str | None) -> str | None:
     return code if _CODE_RE.match(code) else None
 
 
-def insert_ignoring_conflicts(dialect: str, table: object) -> postgresql.Insert | sqlite.Insert:
+def insert_ignoring_conflicts(dialect: str, table: object) -> Insert:
     """`INSERT … ON CONFLICT DO NOTHING` for the session's backend."""
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
-    return sqlite.insert(table).on_conflict_do_nothing()  # type: ignore[arg-type]
+    return dialect_insert(dialect, table).on_conflict_do_nothing()
 
 
 async def find_code(session: AsyncSession, code: str | None) -> ReferralCode | None:

@@ -1,14 +1,19 @@
 """Converting a joined invitation on the invitee's first paid order since the join.
 
 Checks, in order (Friendbuy's order: rules, then fraud): the join was not preceded by a paid
-order (`existing_customer`, for order history that arrived late), the order falls within the
+order (`existing_customer`, for order history that arrived late), the first paid order since
+the join of at least the program's `min_order_fen` is the converting one, it falls within the
 attribution window (`expired`), the inviter's monthly cap (`inviter_cap`), the program budget
 (`budget_exhausted`); then fraud signals hold the conversion for review; otherwise both
 sides' rewards and any milestone are granted, pending until the hold is over.
+
+`order_verdict` is the order-dependent part of these checks on its own: the order service
+asks it again when a converted order's date, amount or status changes (models/orders).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.activity import Order
 from models.referral.checks import first_paid_order_since, had_paid_order_before
 from models.referral.fraud import fraud_signals, signal_names
 from models.referral.locks import lock_rows
@@ -30,24 +36,55 @@ from models.referral.rewards import (
 from models.referral.tables import Invitation, ReferralCode, ReferralProgram
 
 
-async def convert_invitation(
-    session: AsyncSession, invitation: Invitation, *, now: datetime
-) -> ConversionResult:
-    """Convert `invitation` (status joined). The caller holds the invitee's lock."""
+@dataclass(frozen=True)
+class OrderVerdict:
+    """Which order converts a joined invitation now, or why none does: `reason` set means
+    the invitation is to be rejected; neither set means no qualifying order yet."""
+
+    order: Order | None
+    reason: str | None = None
+
+
+async def order_verdict(
+    session: AsyncSession, invitation: Invitation, program: ReferralProgram
+) -> OrderVerdict:
+    """The order-dependent checks of a conversion, from the orders as they are now."""
     assert invitation.invitee_customer_id is not None and invitation.joined_at is not None
     invitee_id = invitation.invitee_customer_id
+    if await had_paid_order_before(session, invitee_id, invitation.joined_at):
+        return OrderVerdict(None, "existing_customer")
+    order = await first_paid_order_since(
+        session, invitee_id, invitation.joined_at, program.min_order_fen
+    )
+    if order is None:
+        return OrderVerdict(None)
+    window_end = invitation.joined_at + timedelta(days=program.attribution_window_days)
+    if order.paid_at > window_end:
+        return OrderVerdict(order, "expired")
+    return OrderVerdict(order)
+
+
+async def convert_invitation(
+    session: AsyncSession,
+    invitation: Invitation,
+    *,
+    now: datetime,
+    hold_from: datetime | None = None,
+) -> ConversionResult:
+    """Convert `invitation` (status joined). The caller holds the invitee's lock.
+
+    The hold runs from the order's payment, or from `hold_from` when that is later (a
+    conversion restored by a correction gets a full hold from the correction)."""
     program = await session.get(ReferralProgram, invitation.program_id)
     assert program is not None
     rules = program_rules(program)
 
-    if await had_paid_order_before(session, invitee_id, invitation.joined_at):
-        return await _reject(session, invitation, "existing_customer", now)
-    order = await first_paid_order_since(session, invitee_id, invitation.joined_at)
+    verdict = await order_verdict(session, invitation, program)
+    if verdict.reason is not None:
+        return await _reject(session, invitation, verdict.reason, now)
+    order = verdict.order
     if order is None:
         return ConversionResult("not_attributed", invitation)
-    window_end = invitation.joined_at + timedelta(days=program.attribution_window_days)
-    if order.paid_at > window_end:
-        return await _reject(session, invitation, "expired", now)
 
     await lock_rows(session, ReferralCode, [invitation.code_id])
     if program.budget_fen is not None:
@@ -68,7 +105,8 @@ async def convert_invitation(
             invitation.status = "converted"
             invitation.converted_at = order.paid_at
             invitation.converting_order_id = order.id
-            invitation.hold_until = order.paid_at + timedelta(days=program.hold_days)
+            held_from = max(order.paid_at, hold_from) if hold_from else order.paid_at
+            invitation.hold_until = held_from + timedelta(days=program.hold_days)
             invitation.updated_at = now
             if signals:
                 invitation.review_status = "pending"

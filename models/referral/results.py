@@ -13,7 +13,7 @@ JoinOutcome = Literal["joined", "already_joined", "rejected", "unknown_code"]
 ConversionOutcome = Literal[
     "converted", "under_review", "rejected", "already_converted", "not_attributed", "not_paid"
 ]
-RefundOutcome = Literal["revoked", "after_hold", "already_revoked", "not_converting"]
+RefundOutcome = Literal["revoked", "settled", "already_revoked", "not_converting"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class RefundResult:
     revoked_reward_ids: tuple[int, ...] = field(default_factory=tuple)
 
 
-ReviewOutcome = Literal["approved", "denied", "rejected", "not_pending", "unknown"]
+ReviewOutcome = Literal["approved", "denied", "rejected", "refused", "not_pending", "unknown"]
 
 
 @dataclass(frozen=True)

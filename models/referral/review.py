@@ -2,8 +2,10 @@
 
 An approval grants the rewards the conversion would have had (pending until the hold is over,
 so an approval after the hold settles at the next settle run); a denial rejects the invitation
-with reason `suspected_fraud`. A review left open longer than the program's `review_days` is
-decided by its `review_default` at the next settle run (ReferralCandy's review deadline).
+with reason `suspected_fraud`. A conversion under review is still inside its hold: a refund
+meanwhile voids it (models/referral/recheck.py), and its approval is then refused. A review
+left open longer than the program's `review_days` is decided by its `review_default` at the
+next settle run (ReferralCandy's review deadline).
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.activity import Order
 from models.customer import Customer
 from models.referral.locks import lock_rows
 from models.referral.programs import program_rules
+from models.referral.recheck import void_conversion
 from models.referral.results import ReviewResult
 from models.referral.rewards import budget_allows, conversion_cost_fen, grant_conversion_rewards
 from models.referral.tables import Invitation, ReferralCode, ReferralProgram
 
 SYSTEM_REVIEWER = "system"
+# Reject reasons of a conversion undone by its order; an approval cannot bring it back.
+ORDER_VOIDED = ("order_refunded", "order_changed")
 
 
 async def approve_review(
@@ -31,9 +37,20 @@ async def approve_review(
     now: datetime,
     note: str | None = None,
 ) -> ReviewResult:
+    """Approve a held conversion. Refused (`refused`, with the reason) when its order was
+    refunded or changed while it waited: a review is still inside the hold, so the refund
+    voided it, and an approval must not bring its rewards back."""
     invitation = await _pending(session, invitation_id)
     if not isinstance(invitation, Invitation):
+        voided = invitation.invitation
+        if voided is not None and voided.reject_reason in ORDER_VOIDED:
+            return ReviewResult("refused", voided, voided.reject_reason)
         return invitation
+    order = await session.get(Order, invitation.converting_order_id)
+    if order is None or order.status != "paid":
+        # Stored before refunds voided reviews (or by a path that bypassed the order service).
+        await void_conversion(session, invitation, "order_refunded", now)
+        return ReviewResult("refused", invitation, "order_refunded")
     program = await session.get(ReferralProgram, invitation.program_id)
     assert program is not None
     rules = program_rules(program)

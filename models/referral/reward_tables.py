@@ -34,7 +34,8 @@ REWARD_KINDS = ("coupon", "points", "cash", "privilege")
 REWARD_STATUSES = ("pending", "settled", "revoked")
 LEDGER_ENTRIES = ("grant", "settle", "revoke", "redeem")
 
-_NOT_MILESTONE_SQL = "tier IS NULL"
+# One live (pending or settled) reward per invitation side; revoked ones stay as history.
+_NOT_MILESTONE_SQL = "tier IS NULL AND status <> 'revoked'"
 _LIVE_MILESTONE_SQL = "tier IS NOT NULL AND status <> 'revoked'"
 _LEDGER_REWARD_SQL = "reward_id IS NOT NULL"
 _LEDGER_REDEEM_SQL = "entry = 'redeem' AND coupon_id IS NOT NULL"

@@ -1,12 +1,15 @@
 """The settle step (`fission rewards settle`, later a scheduled job).
 
 1. Reviews past their deadline get the program's default decision.
-2. Joined invitations whose invitee already paid (orders that arrived by CSV import rather than
-   through `on_order_paid`) are converted now.
-3. Converted invitations past their hold (and not held for review) become `rewarded`, and
-   their pending rewards become `settled`: ledger rows move points from pending to available
-   and cash from pending to payable; coupon rewards issue their coupon now.
-4. Issued coupons past expiry are marked expired.
+2. Conversions whose order is no longer paid are voided (`order_refunded`). The order service
+   does this when the refund arrives; this step catches rows stored before it did, so that a
+   reward is paid only if its converting order is still paid when it settles.
+3. Joined invitations whose invitee already paid are converted now (a safety net: the order
+   service converts them when the order arrives, by the API or an import).
+4. Converted invitations past their hold (not held for review, their order still paid) become
+   `rewarded`, and their pending rewards become `settled`: ledger rows move points from
+   pending to available and cash from pending to payable; coupon rewards issue their coupon.
+5. Issued coupons past expiry are marked expired.
 
 Each state change is a conditional UPDATE … RETURNING, so a refund racing the settle run, or two
 settle runs at once, cannot settle a reward twice or settle a revoked one; the ledger's unique
@@ -28,6 +31,7 @@ from models.referral import ledger
 from models.referral.conversion import convert_invitation
 from models.referral.coupons import expire_coupons, issue_coupons
 from models.referral.locks import lock_rows
+from models.referral.recheck import void_conversion
 from models.referral.review import decide_overdue_reviews
 from models.referral.reward_tables import CouponTemplate, Reward
 from models.referral.rewards import REWARD_ROW
@@ -37,6 +41,7 @@ from models.referral.tables import Invitation
 @dataclass(frozen=True)
 class SettleReport:
     reviews_decided: int = 0
+    refunds_voided: int = 0
     late_conversions: int = 0
     invitations_rewarded: int = 0
     rewards_settled: int = 0
@@ -48,7 +53,11 @@ class SettleReport:
 
 async def settle_due_rewards(session: AsyncSession, now: datetime) -> SettleReport:
     reviews = await decide_overdue_reviews(session, now)
+    voided = await void_unpaid_conversions(session, now)
     late = await convert_paid_joins(session, now)
+    still_paid = select(Order.id).where(
+        Order.id == Invitation.converting_order_id, Order.status == "paid"
+    )
     rewarded = (
         await session.execute(
             update(Invitation)
@@ -56,6 +65,7 @@ async def settle_due_rewards(session: AsyncSession, now: datetime) -> SettleRepo
                 Invitation.status == "converted",
                 Invitation.hold_until <= now,
                 Invitation.review_status.is_(None) | (Invitation.review_status == "approved"),
+                still_paid.exists(),
             )
             .values(status="rewarded", rewarded_at=now, updated_at=now)
             .returning(Invitation.id)
@@ -108,6 +118,7 @@ async def settle_due_rewards(session: AsyncSession, now: datetime) -> SettleRepo
     await ledger.append(session, (ledger.reward_entry("settle", row, now) for row in settled))
     return SettleReport(
         reviews_decided=reviews,
+        refunds_voided=voided,
         late_conversions=late,
         invitations_rewarded=len(rewarded),
         rewards_settled=len(settled),
@@ -116,6 +127,29 @@ async def settle_due_rewards(session: AsyncSession, now: datetime) -> SettleRepo
         cash_settled_fen=sum(r["amount_fen"] for r in settled if r["kind"] == "cash"),
         coupons_expired=await expire_coupons(session, now),
     )
+
+
+async def void_unpaid_conversions(session: AsyncSession, now: datetime) -> int:
+    """Void unsettled conversions whose converting order is refunded; how many."""
+    stmt = (
+        select(Invitation.id, Invitation.invitee_customer_id)
+        .join(Order, Order.id == Invitation.converting_order_id)
+        .where(Invitation.status == "converted", Order.status != "paid")
+        .order_by(Invitation.id)
+    )
+    voided = 0
+    for invitation_id, invitee_id in (await session.execute(stmt)).all():
+        await lock_rows(session, Customer, [invitee_id] if invitee_id is not None else [])
+        invitation = (
+            await session.execute(
+                select(Invitation)
+                .where(Invitation.id == invitation_id, Invitation.status == "converted")
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        if invitation is not None:
+            voided += await void_conversion(session, invitation, "order_refunded", now) is not None
+    return voided
 
 
 async def convert_paid_joins(session: AsyncSession, now: datetime) -> int:

@@ -132,6 +132,7 @@ def _program_values(config: ProgramConfig, tz: ZoneInfo, timezone: str) -> dict[
         "budget_fen": config.budget_fen,
         "attribution_window_days": config.attribution_window_days,
         "hold_days": config.hold_days,
+        "min_order_fen": config.min_order_fen,
         "starts_at": starts,
         "ends_at": ends,
         "priority": config.priority,

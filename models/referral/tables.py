@@ -40,8 +40,10 @@ REJECT_REASONS = (
     "budget_exhausted",
     "expired",
     "suspected_fraud",
-    # the converting order was refunded during the hold period; its rewards were revoked
+    # the converting order was refunded before the conversion settled; its rewards were revoked
     "order_refunded",
+    # the converting order left the invitee (it no longer exists or is another customer's)
+    "order_changed",
 )
 # Staff review of a conversion that tripped a fraud signal: pending → approved | denied, or
 # void when the converting order was refunded while it waited.
@@ -76,6 +78,8 @@ class ReferralProgram(Base):
     budget_fen: Mapped[int | None] = mapped_column(BigInteger)
     attribution_window_days: Mapped[int] = mapped_column(Integer, default=30)
     hold_days: Mapped[int] = mapped_column(Integer, default=7)
+    # The smallest paid order that converts an invitation; 0: any paid order.
+    min_order_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
     priority: Mapped[int] = mapped_column(Integer, default=100)

@@ -84,6 +84,7 @@ REJECT_LABELS: Mapping[str, Mapping[str | None, str]] = {
         "expired": "已过期",
         "suspected_fraud": "疑似作弊",
         "order_refunded": "订单已退款",
+        "order_changed": "订单已变更",
         None: "未注明原因",
     },
     EN: {
@@ -95,6 +96,7 @@ REJECT_LABELS: Mapping[str, Mapping[str | None, str]] = {
         "expired": "expired",
         "suspected_fraud": "suspected fraud",
         "order_refunded": "order refunded",
+        "order_changed": "order changed",
         None: "no reason given",
     },
 }

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.channels.outbound.errors import SENT, SendResult
 from models.channels import OutboundMessage
 from models.db import Database
+from models.upsert import dialect_insert
 
 
 class OutboundLog:
@@ -39,11 +38,7 @@ class OutboundLog:
         now = self._clock()
         async with self._db.uow() as uow:
             session = uow.session
-            insert: Any = (
-                postgresql.insert(OutboundMessage)
-                if self._db.dialect == "postgresql"
-                else sqlite.insert(OutboundMessage)
-            )
+            insert = dialect_insert(session, OutboundMessage)
             inserted = await session.execute(
                 insert.values(
                     idempotency_key=key,

@@ -18,11 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.channels import PlatformToken
 from models.db import Database
+from models.upsert import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ class TokenCache:
             locking = self._db.dialect == "postgresql"
             if locking:
                 await session.execute(
-                    _insert(session)
+                    dialect_insert(session, PlatformToken)
                     .values(**self._key, token="", expires_at=EXPIRED, updated_at=self._clock())
                     .on_conflict_do_nothing()
                 )
@@ -95,7 +94,7 @@ class TokenCache:
             token, expires_in = await self._fetch()
             expires_at = self._clock() + timedelta(seconds=expires_in)
             await session.execute(
-                _insert(session)
+                dialect_insert(session, PlatformToken)
                 .values(**self._key, token=token, expires_at=expires_at, updated_at=self._clock())
                 .on_conflict_do_update(
                     index_elements=["platform", "app_id", "kind"],
@@ -112,9 +111,3 @@ class TokenCache:
             PlatformToken.app_id == self._key["app_id"],
             PlatformToken.kind == self._key["kind"],
         )
-
-
-def _insert(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(PlatformToken)
-    return sqlite.insert(PlatformToken)

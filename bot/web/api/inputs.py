@@ -212,7 +212,11 @@ class OrderIn(_Input):
         None, ge=0, lt=10**13, description="金额（分），与 amount 二选一 / or the amount in fen"
     )
     paid_at: Moment
-    status: OrderStatus = "paid"
+    status: OrderStatus | None = Field(
+        None,
+        description="paid | refunded（或 已付款/已退款）；不填：新订单为 paid，已有订单保持"
+        "原状态 / omitted: paid for a new order, unchanged for a stored one",
+    )
     referral_code: ReferralCode | None = None
 
     @model_validator(mode="after")

@@ -2,36 +2,29 @@
 store activity events. Each runs inside the caller's unit of work and never commits; a refusal
 is an `ApiError` (the view's transaction then rolls back, so nothing half-done is kept).
 
-Upserts are race-safe without locks held across the request: `INSERT … ON CONFLICT DO NOTHING`
-decides who created a row, the loser reads the winner's row (`FOR UPDATE` on PostgreSQL) and
-updates it. Referral effects go through the domain layer (`models.referral`), which makes them
-idempotent with database constraints, so replaying a request changes nothing.
+Orders are the order service's (models/orders): this module only maps its answers to HTTP.
+Customer upserts are race-safe without locks held across the request: `INSERT … ON CONFLICT DO
+NOTHING` decides who created a row, the loser reads the winner's row (`FOR UPDATE` on
+PostgreSQL) and updates it. Referral effects go through the domain layer (`models.referral`),
+which makes them idempotent with database constraints, so replaying a request changes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.web.api.inputs import CustomerIn, EventIn, OrderIn
 from bot.web.api.problems import ApiError
-from models.activity import ActivityEvent, Order
+from models.activity import ActivityEvent
 from models.customer import Customer
-from models.referral.attribution import on_order_paid, on_order_refunded, record_join
+from models.orders import OrderInput, OrderOfAnotherCustomer, record_order
+from models.referral.attribution import record_join
 from models.referral.codes import find_code
-from models.referral.locks import lock_rows
-
-
-def _insert(session: AsyncSession, model: type[Any]) -> Any:
-    table: Table = model.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+from models.upsert import dialect_insert, ensure_customer
 
 
 @dataclass(frozen=True)
@@ -55,80 +48,30 @@ async def ensure_code_exists(session: AsyncSession, code: str | None, locale: st
         )
 
 
-async def _customer_id(session: AsyncSession, external_id: str, now: datetime) -> int:
-    """The customer's id; an order for an unknown customer creates a bare record, as the CSV
-    import does (source 'order')."""
-    await session.execute(
-        _insert(session, Customer)
-        .values(
-            external_id=external_id, source="order", status="open", created_at=now, updated_at=now
-        )
-        .on_conflict_do_nothing(index_elements=["external_id"])
-    )
-    customer_id = await session.scalar(
-        select(Customer.id).where(Customer.external_id == external_id)
-    )
-    assert customer_id is not None
-    return customer_id
-
-
 async def upsert_order(session: AsyncSession, data: OrderIn, now: datetime) -> Upserted:
-    customer_id = await _customer_id(session, data.customer_external_id, now)
-    # The referral domain's lock order: the customer's row first, then anything else.
-    await lock_rows(session, Customer, [customer_id])
-    refunded_at = now if data.status == "refunded" else None
-    new_id = await session.scalar(
-        _insert(session, Order)
-        .values(
-            order_no=data.order_no,
-            customer_id=customer_id,
-            amount_fen=data.fen,
-            paid_at=data.paid_at,
-            status=data.status,
-            refunded_at=refunded_at,
-            created_at=now,
-            updated_at=now,
+    """The order service decides; this maps its refusal to HTTP."""
+    try:
+        done = await record_order(
+            session,
+            OrderInput(
+                order_no=data.order_no,
+                customer_external_id=data.customer_external_id,
+                amount_fen=data.fen,
+                paid_at=data.paid_at,
+                status=data.status,
+                referral_code=data.referral_code,
+            ),
+            now,
         )
-        .on_conflict_do_nothing(index_elements=["order_no"])
-        .returning(Order.id)
-    )
-    if new_id is not None:
-        order = await session.get_one(Order, new_id)
-        if order.status == "paid":
-            await on_order_paid(session, order=order, referral_code=data.referral_code, now=now)
-        return Upserted(new_id, created=True)
-
-    order = (
-        await session.execute(
-            select(Order).where(Order.order_no == data.order_no).with_for_update(key_share=True)
-        )
-    ).scalar_one()
-    if order.customer_id != customer_id:
+    except OrderOfAnotherCustomer as refused:
         raise ApiError(
             409,
             "order_customer_conflict",
-            f"订单号 {data.order_no} 已属于另一位客户 / order_no {data.order_no} belongs to "
-            "another customer",
-        )
-    if order.status == "refunded" and data.status == "paid":
-        raise ApiError(
-            409,
-            "order_refunded",
-            f"订单 {data.order_no} 已退款，不能改回已支付 / order {data.order_no} was refunded; "
-            "a refund cannot be undone",
-        )
-    if order.amount_fen != data.fen or order.paid_at != data.paid_at:
-        order.amount_fen = data.fen
-        order.paid_at = data.paid_at
-    if order.status == "paid" and data.status == "refunded":
-        order.status = "refunded"
-        order.refunded_at = now
-        await session.flush()
-        await on_order_refunded(session, order=order, now=now)
-    elif order.status == "paid":
-        await session.flush()
-        await on_order_paid(session, order=order, referral_code=data.referral_code, now=now)
-    return Upserted(order.id, created=False)
+            f"订单号 {refused.order_no} 已属于客户 {refused.stored_customer}，不能改到 "
+            f"{data.customer_external_id} / order_no {refused.order_no} belongs to customer "
+            f"{refused.stored_customer}",
+        ) from None
+    return Upserted(done.id, created=done.created)
 
 
 _CUSTOMER_FIELDS = ("name", "phone", "region", "industry")
@@ -138,21 +81,16 @@ async def upsert_customer(session: AsyncSession, data: CustomerIn, now: datetime
     given = data.model_fields_set
     values = {name: getattr(data, name) for name in _CUSTOMER_FIELDS if name in given}
     status = data.status or "open"
-    new_id = await session.scalar(
-        _insert(session, Customer)
-        .values(
-            external_id=data.external_id,
-            source="api",
-            status=status,
-            closed_at=now if status == "closed" else None,
-            created_at=data.created_at or now,
-            updated_at=now,
-            **values,
-        )
-        .on_conflict_do_nothing(index_elements=["external_id"])
-        .returning(Customer.id)
+    new_id, created = await ensure_customer(
+        session,
+        data.external_id,
+        source="api",
+        now=now,
+        status=status,
+        closed_at=now if status == "closed" else None,
+        created_at=data.created_at,
+        **values,
     )
-    created = new_id is not None
     if not created:
         customer = (
             await session.execute(
@@ -222,7 +160,7 @@ async def store_events(
         for item in items
     ]
     result = await session.execute(
-        _insert(session, ActivityEvent)
+        dialect_insert(session, ActivityEvent)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["customer_id", "kind", "occurred_at", "detail"])
     )
