@@ -2,6 +2,14 @@
 
 from models.activity import ActivityEvent, Order
 from models.base import Base
+from models.campaigns.tables import (
+    Campaign,
+    CampaignMember,
+    CampaignRun,
+    Delivery,
+    RateBudget,
+    WecomMassTask,
+)
 from models.channels import InboundEvent, OutboundMessage, PlatformToken
 from models.customer import Customer, CustomerIdentity, CustomerTag
 from models.job_runs import JobRun
@@ -13,12 +21,16 @@ from models.stages import CustomerGrade, LifecycleRun, StageAssignment, StageTra
 __all__ = [
     "ActivityEvent",
     "Base",
+    "Campaign",
+    "CampaignMember",
+    "CampaignRun",
     "Coupon",
     "CouponTemplate",
     "Customer",
     "CustomerGrade",
     "CustomerIdentity",
     "CustomerTag",
+    "Delivery",
     "FollowUp",
     "InboundEvent",
     "Invitation",
@@ -27,6 +39,7 @@ __all__ = [
     "Order",
     "OutboundMessage",
     "PlatformToken",
+    "RateBudget",
     "ReferralClick",
     "ReferralCode",
     "ReferralProgram",
@@ -36,4 +49,5 @@ __all__ = [
     "StaffIdentity",
     "StageAssignment",
     "StageTransition",
+    "WecomMassTask",
 ]

@@ -48,6 +48,9 @@ class Customer(Base):
     )
     opted_out_at: Mapped[datetime | None]
     owner_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    # Where marketing messages go when the customer is reachable on several platforms; None:
+    # the platform they last spoke on (`CustomerIdentity.last_seen_at`).
+    preferred_platform: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -71,6 +74,9 @@ class CustomerIdentity(Base):
     kind: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The customer's last message or event through this identity: the Official Account's 48 h
+    # customer-service window, and the platform a campaign prefers.
+    last_seen_at: Mapped[datetime | None]
 
 
 class CustomerTag(Base):

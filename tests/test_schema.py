@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from models import Customer, Order
+from models import Base, Customer, Order
 from models.db import Database
 from models.migrate import current_revision, head_revision
 
@@ -57,3 +60,15 @@ async def test_uncommitted_work_is_rolled_back(db: Database) -> None:
         await uow.session.flush()
     async with db.uow() as uow:
         assert (await uow.session.execute(select(Customer))).first() is None
+
+
+async def test_the_migrations_build_exactly_the_tables_the_models_describe(db: Database) -> None:
+    """Every model change comes with its migration (and the other way round): what Alembic's
+    autogenerate would still write for a database at head is nothing."""
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(differences) == []
