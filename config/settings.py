@@ -26,6 +26,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from config.campaigns import CampaignConfig, MarketingSettings
 from config.playbook import Playbook
 from config.referral import CouponTemplateConfig, ProgramConfig
 from config.reports import ReferralReportRules
@@ -149,6 +150,10 @@ class Settings(BaseSettings):
     simulator_enabled: bool = False
     # The scheduler of nightly lifecycle and hourly settlement (`[scheduler]`, jobs/).
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    # Reactivation campaigns (`[[campaigns]]`) and the rules all of them share (`[marketing]`,
+    # config/campaigns.py); `fission campaign sync` loads the campaigns into the database.
+    campaigns: list[CampaignConfig] = Field(default_factory=list)
+    marketing: MarketingSettings = Field(default_factory=MarketingSettings)
 
     @field_validator("timezone")
     @classmethod
