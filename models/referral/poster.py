@@ -56,10 +56,14 @@ class PosterContent:
     title: str
     offer_text: str
     inviter_name: str
+    # The font file the text is set in; None: the one shipped with the project.
+    font: Path | None = None
 
     def digest(self) -> str:
-        text = "\x1f".join((self.link, self.title, self.offer_text, self.inviter_name))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        parts = [self.link, self.title, self.offer_text, self.inviter_name]
+        if self.font is not None:  # so posters drawn before a font was configured stay valid
+            parts.append(str(self.font))
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:12]
 
 
 def poster_content(
@@ -102,11 +106,22 @@ def _sc_index() -> int:
     raise RuntimeError(f"{FONT_FAMILY} not found in {path}")
 
 
-@lru_cache(maxsize=16)
-def cjk_font(size: int, weight: str = "Regular") -> ImageFont.FreeTypeFont:
-    """Noto Sans CJK SC at `size` px; `weight` is a named instance (Regular, Medium, Bold…)."""
-    font = ImageFont.truetype(str(font_path()), size, index=_sc_index())
-    font.set_variation_by_name(weight)
+@lru_cache(maxsize=32)
+def cjk_font(
+    size: int, weight: str = "Regular", path: Path | None = None
+) -> ImageFont.FreeTypeFont:
+    """The font of `path` (default Noto Sans CJK SC) at `size` px in `weight`, a named instance
+    of a variable font (Regular, Medium, Bold…); a font with one weight is used as it is."""
+    if path is None:
+        font = ImageFont.truetype(str(font_path()), size, index=_sc_index())
+    else:
+        font = ImageFont.truetype(str(path), size)
+    try:
+        names = font.get_variation_names()
+    except OSError:  # not a variable font
+        return font
+    if weight.encode() in names:
+        font.set_variation_by_name(weight)
     return font
 
 
@@ -230,17 +245,20 @@ def _render(content: PosterContent) -> bytes:
     draw = ImageDraw.Draw(image)
     text_width = WIDTH - 2 * _MARGIN
 
-    inviter = f"{content.inviter_name} 邀请你" if content.inviter_name else "好友邀请你"
-    _centered(draw, 72, inviter, cjk_font(30), _CREAM)
+    def font(size: int, weight: str = "Regular") -> ImageFont.FreeTypeFont:
+        return cjk_font(size, weight, content.font)
 
-    title_font = cjk_font(60, "Bold")
+    inviter = f"{content.inviter_name} 邀请你" if content.inviter_name else "好友邀请你"
+    _centered(draw, 72, inviter, font(30), _CREAM)
+
+    title_font = font(60, "Bold")
     title_lines = _fit(content.title, title_font, text_width, 2)
     y = 140
     for line in title_lines:
         _centered(draw, y, line, title_font, _WHITE)
         y += 80
 
-    offer_font = cjk_font(34, "Medium")
+    offer_font = font(34, "Medium")
     offer = content.offer_text or "扫码加入，领取好友专享福利"
     offer_lines = _fit(offer, offer_font, text_width, 4)
     y = max(y + 24, 320)
@@ -253,11 +271,11 @@ def _render(content: PosterContent) -> bytes:
     qr_top = _CARD_TOP + 56
     image.paste(_qr_image(content.link, _QR_SIZE), ((WIDTH - _QR_SIZE) // 2, qr_top))
     y = qr_top + _QR_SIZE + 36
-    _centered(draw, y, "长按识别二维码 · 领取专属福利", cjk_font(32, "Medium"), _INK)
-    _centered(draw, y + 56, "或复制链接在微信中打开", cjk_font(24), _GREY)
-    _centered(draw, y + 96, content.link, cjk_font(22), _GREY)
+    _centered(draw, y, "长按识别二维码 · 领取专属福利", font(32, "Medium"), _INK)
+    _centered(draw, y + 56, "或复制链接在微信中打开", font(24), _GREY)
+    _centered(draw, y + 96, content.link, font(22), _GREY)
 
-    _centered(draw, HEIGHT - 68, "好友同享 · 邀请越多 奖励越多", cjk_font(26), _CREAM)
+    _centered(draw, HEIGHT - 68, "好友同享 · 邀请越多 奖励越多", font(26), _CREAM)
     out = BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
