@@ -29,6 +29,14 @@ def _cli(db_url: str, tmp_path: Path, *args: str, locale: str = "zh-CN") -> Resu
         return CliRunner().invoke(main, list(args), env=env)
 
 
+def _import(
+    db_url: str, tmp_path: Path, *rows: str, header: str = HEADER, locale: str = "zh-CN"
+) -> Result:
+    path = tmp_path / "customers.csv"
+    path.write_text(header + "".join(f"{row}\n" for row in rows), encoding="utf-8")
+    return _cli(db_url, tmp_path, "import", "customers", str(path), locale=locale)
+
+
 def _churned(db_url: str, tmp_path: Path, as_of: str) -> int:
     result = _cli(db_url, tmp_path, "lifecycle", "run", "--as-of", as_of, "--json")
     assert result.exit_code == 0, result.output
@@ -51,18 +59,15 @@ def _closed_at(db_url: str) -> dict[str, tuple[str, datetime | None]]:
 
 
 def test_a_closing_date_churns_the_customer_from_that_day(db_url: str, tmp_path: Path) -> None:
-    path = tmp_path / "customers.csv"
-    path.write_text(
-        HEADER
-        + "C1,张三,13812345678,上海,零售,2024-01-02,注销,2024-06-01\n"
+    rows = (
+        "C1,张三,13812345678,上海,零售,2024-01-02,注销,2024-06-01",
         # Status left empty: a closing date says the account is closed.
-        + "C2,李四,13912345678,北京,餐饮,2024-01-02,,2024-06-01 00:00\n"
+        "C2,李四,13912345678,北京,餐饮,2024-01-02,,2024-06-01 00:00",
         # Closed without a date: closed from the import on, as before.
-        + "C3,王五,13712345678,广州,零售,2024-01-02,closed,\n"
-        + "C4,赵六,13612345678,深圳,教育,2024-01-02,正常,\n",
-        encoding="utf-8",
+        "C3,王五,13712345678,广州,零售,2024-01-02,closed,",
+        "C4,赵六,13612345678,深圳,教育,2024-01-02,正常,",
     )
-    result = _cli(db_url, tmp_path, "import", "customers", str(path))
+    result = _import(db_url, tmp_path, *rows)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == "imported 4, updated 0, rejected 0"
     stored = _closed_at(db_url)
@@ -74,7 +79,7 @@ def test_a_closing_date_churns_the_customer_from_that_day(db_url: str, tmp_path:
     assert _churned(db_url, tmp_path, "2024-05-31") == 0
     assert _churned(db_url, tmp_path, "2024-06-01") == 2  # C1 and C2; C3 closed only now
 
-    again = _cli(db_url, tmp_path, "import", "customers", str(path))
+    again = _import(db_url, tmp_path, *rows)
     assert again.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
     assert _closed_at(db_url) == stored
 
@@ -82,36 +87,29 @@ def test_a_closing_date_churns_the_customer_from_that_day(db_url: str, tmp_path:
 def test_a_later_file_moves_the_date_and_one_without_it_keeps_it(
     db_url: str, tmp_path: Path
 ) -> None:
-    path = tmp_path / "customers.csv"
-    path.write_text(HEADER + "C1,张三,13812345678,上海,零售,2024-01-02,注销,2024-07-01\n")
-    assert _cli(db_url, tmp_path, "import", "customers", str(path)).exit_code == 0
-    path.write_text(HEADER + "C1,张三,13812345678,上海,零售,2024-01-02,注销,2024-06-01\n")
-    result = _cli(db_url, tmp_path, "import", "customers", str(path))
+    assert _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,注销,2024-07-01").exit_code == 0
+    result = _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,注销,2024-06-01")
     assert result.stdout.splitlines()[-1] == "imported 0, updated 1, rejected 0"
     assert _closed_at(db_url)["C1"] == ("closed", CLOSED_ON)
     # Today's export without the column: still closed, on the date given before.
     plain = "external_id,name,phone,region,industry,created_at,status\n"
-    path.write_text(plain + "C1,张三,13812345678,上海,零售,2024-01-02,closed\n")
-    result = _cli(db_url, tmp_path, "import", "customers", str(path))
+    result = _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,closed", header=plain)
     assert result.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
     assert _closed_at(db_url)["C1"] == ("closed", CLOSED_ON)
     # Reopened: the date goes.
-    path.write_text(plain + "C1,张三,13812345678,上海,零售,2024-01-02,open\n")
-    assert _cli(db_url, tmp_path, "import", "customers", str(path)).exit_code == 0
+    result = _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,open", header=plain)
+    assert result.exit_code == 0
     assert _closed_at(db_url)["C1"] == ("open", None)
 
 
 def test_a_closing_date_that_cannot_be_is_a_rejected_row(db_url: str, tmp_path: Path) -> None:
-    path = tmp_path / "customers.csv"
-    path.write_text(
-        HEADER
-        + "C1,张三,13812345678,上海,零售,2024-01-02,正常,2024-06-01\n"
-        + "C2,李四,13912345678,北京,餐饮,2024-03-02,注销,2024-03-01\n"
-        + "C3,王五,13712345678,广州,零售,2024-01-02,注销,六月一日\n"
-        + "C4,赵六,13612345678,深圳,教育,2024-01-02,注销,2024-06-01\n",
-        encoding="utf-8",
+    rows = (
+        "C1,张三,13812345678,上海,零售,2024-01-02,正常,2024-06-01",
+        "C2,李四,13912345678,北京,餐饮,2024-03-02,注销,2024-03-01",
+        "C3,王五,13712345678,广州,零售,2024-01-02,注销,六月一日",
+        "C4,赵六,13612345678,深圳,教育,2024-01-02,注销,2024-06-01",
     )
-    result = _cli(db_url, tmp_path, "import", "customers", str(path))
+    result = _import(db_url, tmp_path, *rows)
     assert result.exit_code == 3
     assert result.stdout.splitlines()[-1] == "imported 1, updated 0, rejected 3"
     for line, reason in (
@@ -122,7 +120,7 @@ def test_a_closing_date_that_cannot_be_is_a_rejected_row(db_url: str, tmp_path: 
         assert f"第 {line} 行" in result.stderr and reason in result.stderr
     assert set(_closed_at(db_url)) == {"C4"}
 
-    english = _cli(db_url, tmp_path, "import", "customers", str(path), locale="en")
+    english = _import(db_url, tmp_path, *rows, locale="en")
     assert (
         "closed_at is given (2024-06-01) but status is 正常: set status to closed, "
         "or leave closed_at empty"
