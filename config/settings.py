@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
     # Files the service makes itself: the poster cache, the generated click key.
     state_dir: Path = Path("./var")
+    # The font posters are drawn in (a .ttf, .otf or .ttc file, e.g. the shop's brand font).
+    # Unset: the Noto Sans SC subset shipped with the project (models/referral/fonts/).
+    poster_font: Path | None = None
 
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
@@ -162,6 +165,21 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from exc
+        return value
+
+    @field_validator("poster_font")
+    @classmethod
+    def _readable_font(cls, value: Path | None) -> Path | None:
+        from PIL import ImageFont
+
+        if value is None:
+            return None
+        if not value.is_file():
+            raise ValueError(f"no font file at {value}")
+        try:
+            ImageFont.truetype(str(value), 12)
+        except OSError as exc:
+            raise ValueError(f"{value} is not a font file (.ttf, .otf or .ttc)") from exc
         return value
 
     @field_validator("database_url")

@@ -1,7 +1,7 @@
 """Small PNG charts for chat replies (data in, PNG bytes out; CPU only, run off the loop).
 
-Text uses the poster's CJK font (models/referral/poster.py), so Chinese labels never turn into
-empty boxes on a host without Chinese fonts.
+Text uses the Noto Sans SC shipped for posters (models/referral/poster_font.py), so Chinese
+labels never turn into empty boxes on a host without Chinese fonts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw
 
-from models.referral.poster import cjk_font
+from models.referral.poster_font import cjk_font
 
 _WIDTH = 720
 _ROW = 78

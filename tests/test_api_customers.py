@@ -135,3 +135,48 @@ async def test_bad_fields_and_unknown_code(db: Database, tmp_path: Path) -> None
         assert fields == {"external_id": "missing"}
     # None of the refused requests changed the stored customer.
     assert (await _customer(db, "C-1")).name == "旧名字"
+
+
+async def test_a_closing_date_closes_the_account_on_that_day(db: Database, tmp_path: Path) -> None:
+    async with web_client(db, tmp_path) as client:
+        # A closing date without a status: the account is closed, from that day.
+        resp = await client.post(
+            "/api/v1/customers",
+            json={"external_id": "C-7", "created_at": "2024-01-02", "closed_at": "2024-04-15"},
+            headers=AUTH,
+        )
+        assert resp.status == 201
+        body = await resp.json()
+        assert (body["status"], body["closed_at"]) == ("closed", "2024-04-15T00:00:00+08:00")
+        # A later correction moves it; a bare "closed" keeps it.
+        for sent, expected in (
+            ({"status": "注销", "closed_at": "2024-04-10 18:00"}, "2024-04-10T18:00:00+08:00"),
+            ({"status": "closed"}, "2024-04-10T18:00:00+08:00"),
+        ):
+            resp = await client.post(
+                "/api/v1/customers", json={"external_id": "C-7", **sent}, headers=AUTH
+            )
+            assert (resp.status, (await resp.json())["closed_at"]) == (200, expected)
+
+        for sent, code, message in (
+            (
+                {"status": "正常", "closed_at": "2024-04-15"},
+                "closed_but_open",
+                "注销时间（closed_at）只能填在已注销的客户上，状态却是 open",
+            ),
+            (
+                {"created_at": "2024-05-01", "closed_at": "2024-04-15"},
+                "closed_before_created",
+                "注销时间（closed_at）早于创建时间：2024-04-15T00:00:00+08:00",
+            ),
+        ):
+            resp = await client.post(
+                "/api/v1/customers", json={"external_id": "C-7", **sent}, headers=AUTH
+            )
+            assert resp.status == 422
+            [field] = (await resp.json())["error"]["fields"]
+            assert (field["field"], field["code"]) == ("closed_at", code)
+            assert message in field["message"]
+    stored = await _customer(db, "C-7")
+    assert stored.status == "closed" and stored.closed_at is not None
+    assert stored.closed_at.isoformat() == "2024-04-10T10:00:00+00:00"

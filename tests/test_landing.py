@@ -18,6 +18,7 @@ from models.db import Database
 from models.referral.tables import ReferralClick, ReferralProgram
 
 PHONE = {"User-Agent": "Mozilla/5.0 (iPhone) MicroMessenger/8.0"}
+BRAND_FONT = Path(__file__).parent / "data" / "fonts" / "brand-static.otf"
 
 
 async def _clicks(db: Database) -> list[ReferralClick]:
@@ -190,3 +191,28 @@ async def test_the_poster_route_renders_once_and_caches(db: Database, tmp_path: 
     # Looking at the poster is not a click.
     async with db.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(ReferralClick)) == 0
+
+
+async def test_the_poster_is_drawn_in_the_configured_font(db: Database, tmp_path: Path) -> None:
+    """`poster_font` (a shop's brand font, here one of a single bold weight) draws the text; a
+    poster cached in the shipped font is not served for it."""
+    _, code = await inviter_with_code(db)
+    posters: dict[str, tuple[bytes, str]] = {}
+    for name, settings in (("shipped", {}), ("brand", {"poster_font": BRAND_FONT})):
+        async with web_client(db, tmp_path, **settings) as client:
+            resp = await client.get(f"/r/{code}/poster.png")
+            assert resp.status == 200
+            posters[name] = (await resp.read(), resp.headers["ETag"])
+    (shipped, shipped_etag), (brand, brand_etag) = posters["shipped"], posters["brand"]
+    assert brand_etag != shipped_etag
+    image = Image.open(BytesIO(brand))
+    link = f"https://fission.example.com/r/{code}"
+    assert [found.text for found in zxingcpp.read_barcodes(image)] == [link]
+    # The inviter line (张** 邀请你), Regular in the shipped font, is bold in the brand font.
+    assert _cream_pixels(image) > 1.2 * _cream_pixels(Image.open(BytesIO(shipped)))
+
+
+def _cream_pixels(poster: Image.Image) -> int:
+    """Light pixels (the cream text) in the band of the inviter line, on the red background."""
+    band = poster.convert("L").crop((0, 60, poster.width, 115))
+    return sum(band.histogram()[200:])

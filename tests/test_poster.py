@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import string
 from io import BytesIO
 from pathlib import Path
 
@@ -10,17 +11,19 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from models import demo_people
+from models.demo_programs import DEFAULT_PROGRAM, DEFAULT_TEMPLATES, VIP_PROGRAM
 from models.referral.poster import (
     HEIGHT,
+    TEMPLATE_TEXTS,
     WIDTH,
     PosterCache,
     PosterContent,
-    cjk_font,
-    missing_glyphs,
     poster_content,
     render_poster,
     wrap_text,
 )
+from models.referral.poster_font import cjk_font, missing_glyphs
 
 CONTENT = PosterContent(
     link="https://fission.example.com/r/K7QM3XWP",
@@ -61,6 +64,29 @@ def test_font_covers_every_gb2312_hanzi() -> None:
 
 def test_font_is_the_simplified_chinese_face() -> None:
     assert cjk_font(20).getname()[0] == "Noto Sans CJK SC"
+
+
+def _demo_texts() -> str:
+    """What the demo puts on posters: its programmes, coupon names and people (as inviters)."""
+    texts = [p.title + p.offer_text + p.name for p in (DEFAULT_PROGRAM, VIP_PROGRAM)]
+    texts += [t.name for t in DEFAULT_TEMPLATES]
+    texts += [name for name, _ in demo_people.SURNAMES] + [demo_people.GIVEN_CHARS]
+    texts += [name for name, _ in demo_people.STAFF]
+    return "".join(texts)
+
+
+@pytest.mark.parametrize("weight", ["Regular", "Medium", "Bold"])
+def test_every_character_of_the_templates_and_the_demo_has_a_glyph(weight: str) -> None:
+    text = "".join(TEMPLATE_TEXTS) + _demo_texts() + "*¥￥%0123456789" + string.printable
+    assert missing_glyphs(text, cjk_font(30, weight)) == set()
+    # Punctuation in both widths and the marks a shop writes in an offer.
+    marks = "，。、；：？！（）【】《》「」“”‘’…—·～﹏－＋＝％＆™→①▶✓"
+    assert missing_glyphs(marks, cjk_font(30, weight)) == set()
+
+
+def test_the_font_draws_the_three_weights_the_poster_uses() -> None:
+    ink = {w: sum(cjk_font(40, w).getmask("福")) for w in ("Regular", "Medium", "Bold")}
+    assert ink["Regular"] < ink["Medium"] < ink["Bold"]
 
 
 def test_poster_is_a_png_of_the_phone_poster_size() -> None:

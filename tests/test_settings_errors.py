@@ -47,3 +47,16 @@ def test_the_cli_prints_every_bad_setting_and_stops(tmp_path: Path) -> None:
         result.output
     )
     assert "lifecycle.window_days (FISSION_LIFECYCLE__WINDOW_DAYS;" in result.output
+
+
+def test_a_poster_font_must_be_a_font_file(tmp_path: Path) -> None:
+    missing = tmp_path / "brand.otf"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(poster_font=missing)
+    assert f"  poster_font (FISSION_POSTER_FONT): Value error, no font file at {missing}" in (
+        str(caught.value)
+    )
+    missing.write_text("not a font", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(poster_font=missing)
+    assert f"{missing} is not a font file (.ttf, .otf or .ttc)" in str(caught.value)

@@ -125,8 +125,9 @@ import_group.add_command(
     _import_command(
         "customers",
         "导入客户 / import customers.\n\n"
-        "Columns: external_id,name,phone,region,industry,created_at[,status] "
-        "(status: open|closed).",
+        "Columns: external_id,name,phone,region,industry,created_at[,status][,closed_at] "
+        "(status: open|closed; closed_at, 注销时间: the day a closed account closed, else the "
+        "import's time).",
     )
 )
 import_group.add_command(

@@ -92,6 +92,7 @@ class LandingViews:
             offer_text=live.offer_text,
             inviter_name=live.inviter_name,
             mask_names=self.settings.mask_names,
+            font=self.settings.poster_font,
         )
 
     async def landing(self, request: web.Request) -> web.Response:

@@ -100,6 +100,7 @@ async def invite(call: CommandCall, _: None) -> list[Reply]:
         offer_text=program.offer_text or "",
         inviter_name=customer.name,
         mask_names=settings.mask_names,
+        font=settings.poster_font,
     )
     posters = PosterCache.for_settings(settings)
     png = await asyncio.to_thread(posters.get_or_render, code.code, program.version, content)

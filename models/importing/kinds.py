@@ -4,6 +4,7 @@ A row parser gets the cells in canonical column order (stripped; '' for an absen
 column) and returns `(key, shown_key, record)`: the key finds duplicates within the file, the
 record is the tuple staged for the set-based merge (see `staging.py` for the column order).
 An empty optional status becomes None, meaning "keep what is stored" on an update.
+A customer's optional closing date (`closed_at`) says the account is closed, from that date on.
 """
 
 from __future__ import annotations
@@ -86,20 +87,31 @@ def _customers_parser(tz: tzinfo) -> RowParser:
     parse_date = DateParser(tz).parse
 
     def parse(cells: Sequence[str]) -> ParsedRow:
-        external_id, name, phone, region, industry, created_at, status = cells
+        external_id, name, phone, region, industry, created_at, status, closed_at = cells
         key = parse_key(external_id, "external_id")
         if not name:
             raise RowError("missing_value", field="name")
         if not created_at:
             raise RowError("missing_value", field="created_at")
+        created = parse_date(created_at, "created_at")
+        code = _status(status, CUSTOMER_STATUS, "open, closed")
+        closed = None
+        if closed_at:
+            closed = parse_date(closed_at, "closed_at")
+            if code == "open":
+                raise RowError("closed_but_open", field="closed_at", value=closed_at, status=status)
+            if closed < created:
+                raise RowError("closed_before_created", field="closed_at", value=closed_at)
+            code = "closed"
         record = (
             key,
             parse_text(name, "name", 100),
             normalize_phone(phone) if phone else None,
             parse_text(region, "region", 50),
             parse_text(industry, "industry", 50),
-            parse_date(created_at, "created_at"),
-            _status(status, CUSTOMER_STATUS, "open, closed"),
+            created,
+            code,
+            closed,
         )
         return key, key, record
 
@@ -163,7 +175,16 @@ def _events_parser(tz: tzinfo) -> RowParser:
 
 CUSTOMERS = ImportKind(
     name="customers",
-    columns=("external_id", "name", "phone", "region", "industry", "created_at", "status"),
+    columns=(
+        "external_id",
+        "name",
+        "phone",
+        "region",
+        "industry",
+        "created_at",
+        "status",
+        "closed_at",
+    ),
     required=("external_id", "name", "phone", "region", "industry", "created_at"),
     key_field="external_id",
     make_parser=_customers_parser,
@@ -175,6 +196,7 @@ CUSTOMERS = ImportKind(
         "industry": "",
         "created_at": "2000-01-01",
         "status": "",
+        "closed_at": "",
     },
     aliases={
         "客户编号": "external_id",
@@ -199,6 +221,10 @@ CUSTOMERS = ImportKind(
         "注册时间": "created_at",
         "状态": "status",
         "客户状态": "status",
+        "注销时间": "closed_at",
+        "注销日期": "closed_at",
+        "关闭时间": "closed_at",
+        "关闭日期": "closed_at",
     },
 )
 

@@ -91,6 +91,7 @@ async def merge_customers(session: AsyncSession, now: datetime) -> MergeCounts:
     conn = await session.connection()
     s, c = STAGING_TABLES["customers"], customers
     created_at = staged_time(conn, s.c.created_at)
+    closed_at = staged_time(conn, s.c.closed_at)
     status = func.coalesce(s.c.status, c.c.status)
     changed = or_(
         c.c.name.is_distinct_from(s.c.name),
@@ -99,6 +100,7 @@ async def merge_customers(session: AsyncSession, now: datetime) -> MergeCounts:
         c.c.industry.is_distinct_from(s.c.industry),
         c.c.created_at != created_at,
         and_(s.c.status.is_not(None), c.c.status != s.c.status),
+        and_(s.c.closed_at.is_not(None), c.c.closed_at.is_distinct_from(closed_at)),
     )
     updated = await _rowcount(
         conn,
@@ -111,8 +113,9 @@ async def merge_customers(session: AsyncSession, now: datetime) -> MergeCounts:
             industry=s.c.industry,
             created_at=created_at,
             status=status,
-            # Closing keeps the first closing time; reopening clears it.
-            closed_at=case((status == "closed", func.coalesce(c.c.closed_at, _at(now)))),
+            # A closing date in the file wins; without one, closing keeps the first closing
+            # time (else the import's); reopening clears it.
+            closed_at=case((status == "closed", func.coalesce(closed_at, c.c.closed_at, _at(now)))),
             updated_at=_at(now),
         ),
     )
@@ -125,7 +128,7 @@ async def merge_customers(session: AsyncSession, now: datetime) -> MergeCounts:
         s.c.industry,
         created_at,
         new_status,
-        case((new_status == "closed", _at(now))),
+        case((new_status == "closed", func.coalesce(closed_at, _at(now)))),
         literal("import"),
         _at(now),
     )

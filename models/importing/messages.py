@@ -54,6 +54,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{field} was turned into scientific notation by Excel: {value} "
         "(format the column as text and export again)",
     ),
+    "closed_but_open": (
+        "{field}只能填在已注销的客户上，状态却是 {status}：{value}"
+        "（已注销请把状态填为 closed 或留空，否则清空{field}）",
+        "{field} is given ({value}) but status is {status}: set status to closed, "
+        "or leave {field} empty",
+    ),
+    "closed_before_created": (
+        "{field}早于创建时间：{value}",
+        "{field} is before created_at: {value}",
+    ),
     "detail_required": (
         "功能使用事件（feature_use）必须在详情中填写功能名称",
         "a feature_use event needs the feature name in detail",
@@ -123,6 +133,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "industry": ("行业", "industry"),
     "created_at": ("创建时间", "created_at"),
     "status": ("状态", "status"),
+    "closed_at": ("注销时间", "closed_at"),
     "order_no": ("订单号", "order_no"),
     "customer_external_id": ("客户编号", "customer_external_id"),
     "amount": ("金额", "amount"),

@@ -54,6 +54,7 @@ STAGING_TABLES: dict[str, Table] = {
         Column("industry", String(50)),
         Column("created_at", _StagedTime, nullable=False),
         Column("status", String(10)),  # NULL: not given, keep the stored status
+        Column("closed_at", _StagedTime),  # NULL: not given
     ),
     "orders": _staging(
         "orders",
@@ -87,8 +88,8 @@ def _with_staged_time(
         return [(no, who, fen, convert(at), status) for no, who, fen, at, status in records]
     if kind == "customers":
         return [
-            (key, name, phone, region, industry, convert(at), status)
-            for key, name, phone, region, industry, at, status in records
+            (key, name, phone, region, industry, convert(at), status, closed and convert(closed))
+            for key, name, phone, region, industry, at, status, closed in records
         ]
     if kind == "events":
         return [(who, code, convert(at), detail) for who, code, at, detail in records]

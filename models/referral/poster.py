@@ -1,9 +1,8 @@
 """The invite poster: a PNG with the program's title, the offer, the inviter and a QR of the link.
 
-Pure rendering (data in, PNG bytes out) plus a small on-disk cache. Chinese text is set in Noto
-Sans CJK SC, which the `manimgx-fonts-cjk` dependency installs with the project, so a poster
-never depends on what fonts the host happens to have; `missing_glyphs` tells which characters
-the font would draw as empty boxes (tests use it to prove it draws none).
+Pure rendering (data in, PNG bytes out) plus a small on-disk cache. The text is set in the
+font of models/referral/poster_font.py: the Noto Sans SC shipped with the project, or the
+shop's own (`poster_font`).
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ import re
 import tempfile
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from io import BytesIO
 from pathlib import Path
 
@@ -24,11 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from config import Settings
 from models.masking import mask_name
-
-FONT_PACKAGE = "manimgx_fonts_cjk"
-FONT_FILE = "NotoSansCJK-VF.otf.ttc"
-# The collection holds the JP, KR, SC, TC and HK faces; Simplified Chinese shapes are wanted.
-FONT_FAMILY = "Noto Sans CJK SC"
+from models.referral.poster_font import cjk_font
 
 WIDTH, HEIGHT = 750, 1334  # the usual phone-screen poster, 2× of 375 × 667
 _MARGIN = 56
@@ -46,6 +39,23 @@ _TOKENS = re.compile(r"[A-Za-z0-9¥￥$%.,:/+\-]+|\s+|.")
 _RENDER_LOCK = threading.Lock()
 _SAFE_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 _NO_LINE_START = set("，。、；：？！）》」』】〉”’…—,.;:?!)]}%")
+# The poster's own words around the program's title and offer; the font must have every one.
+INVITED_BY = "{name} 邀请你"
+INVITED_BY_A_FRIEND = "好友邀请你"
+DEFAULT_OFFER = "扫码加入，领取好友专享福利"
+SCAN_HINT = "长按识别二维码 · 领取专属福利"
+LINK_HINT = "或复制链接在微信中打开"
+FOOTER = "好友同享 · 邀请越多 奖励越多"
+ELLIPSIS = "…"
+TEMPLATE_TEXTS = (
+    INVITED_BY,
+    INVITED_BY_A_FRIEND,
+    DEFAULT_OFFER,
+    SCAN_HINT,
+    LINK_HINT,
+    FOOTER,
+    ELLIPSIS,
+)
 
 
 @dataclass(frozen=True)
@@ -56,10 +66,14 @@ class PosterContent:
     title: str
     offer_text: str
     inviter_name: str
+    # The font file the text is set in (`poster_font`); None: the one shipped with the project.
+    font: Path | None = None
 
     def digest(self) -> str:
-        text = "\x1f".join((self.link, self.title, self.offer_text, self.inviter_name))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        parts = [self.link, self.title, self.offer_text, self.inviter_name]
+        if self.font is not None:  # without one, posters cached by earlier versions stay valid
+            parts.append(str(self.font))
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:12]
 
 
 def poster_content(
@@ -70,6 +84,7 @@ def poster_content(
     offer_text: str,
     inviter_name: str | None,
     mask_names: bool,
+    font: Path | None = None,
 ) -> PosterContent:
     """What the poster of `code` shows; the one place that builds the link and masks the name,
     for the landing page's poster route and the chat `/invite` command alike."""
@@ -79,53 +94,8 @@ def poster_content(
         title=title,
         offer_text=offer_text,
         inviter_name=name,
+        font=font,
     )
-
-
-def font_path() -> Path:
-    return Path(str(resources.files(FONT_PACKAGE).joinpath(FONT_FILE)))
-
-
-@lru_cache(maxsize=1)
-def _sc_index() -> int:
-    """The collection index of the Simplified Chinese face, found by name, not assumed."""
-    path = str(font_path())
-    index = 0
-    while True:
-        try:
-            face = ImageFont.truetype(path, 12, index=index)
-        except OSError:
-            break
-        if face.getname()[0] == FONT_FAMILY:
-            return index
-        index += 1
-    raise RuntimeError(f"{FONT_FAMILY} not found in {path}")
-
-
-@lru_cache(maxsize=16)
-def cjk_font(size: int, weight: str = "Regular") -> ImageFont.FreeTypeFont:
-    """Noto Sans CJK SC at `size` px; `weight` is a named instance (Regular, Medium, Bold…)."""
-    font = ImageFont.truetype(str(font_path()), size, index=_sc_index())
-    font.set_variation_by_name(weight)
-    return font
-
-
-def _glyph_bitmap(font: ImageFont.FreeTypeFont, char: str) -> bytes:
-    mask = font.getmask(char)
-    return bytes(mask.size) + bytes(mask)
-
-
-def missing_glyphs(text: str, font: ImageFont.FreeTypeFont | None = None) -> set[str]:
-    """Characters of `text` the font lacks: they would render as the .notdef box (豆腐块).
-
-    A character is missing when it draws exactly like a code point no font maps (a private-use
-    plane character) — the same comparison a person makes by looking for boxes.
-    """
-    font = font or cjk_font(32)
-    notdef = _glyph_bitmap(font, "\U000f0000")
-    return {
-        char for char in set(text) if not char.isspace() and _glyph_bitmap(font, char) == notdef
-    }
 
 
 def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
@@ -180,9 +150,9 @@ def _fit(text: str, font: ImageFont.FreeTypeFont, width: int, limit: int) -> lis
     if len(lines) <= limit:
         return balanced_wrap(text, font, width)
     last = lines[limit - 1]
-    while last and font.getlength(last + "…") > width:
+    while last and font.getlength(last + ELLIPSIS) > width:
         last = last[:-1]
-    return [*lines[: limit - 1], last + "…"]
+    return [*lines[: limit - 1], last + ELLIPSIS]
 
 
 def _qr_image(link: str, size: int) -> Image.Image:
@@ -230,18 +200,22 @@ def _render(content: PosterContent) -> bytes:
     draw = ImageDraw.Draw(image)
     text_width = WIDTH - 2 * _MARGIN
 
-    inviter = f"{content.inviter_name} 邀请你" if content.inviter_name else "好友邀请你"
-    _centered(draw, 72, inviter, cjk_font(30), _CREAM)
+    def font(size: int, weight: str = "Regular") -> ImageFont.FreeTypeFont:
+        return cjk_font(size, weight, content.font)
 
-    title_font = cjk_font(60, "Bold")
+    name = content.inviter_name
+    inviter = INVITED_BY.format(name=name) if name else INVITED_BY_A_FRIEND
+    _centered(draw, 72, inviter, font(30), _CREAM)
+
+    title_font = font(60, "Bold")
     title_lines = _fit(content.title, title_font, text_width, 2)
     y = 140
     for line in title_lines:
         _centered(draw, y, line, title_font, _WHITE)
         y += 80
 
-    offer_font = cjk_font(34, "Medium")
-    offer = content.offer_text or "扫码加入，领取好友专享福利"
+    offer_font = font(34, "Medium")
+    offer = content.offer_text or DEFAULT_OFFER
     offer_lines = _fit(offer, offer_font, text_width, 4)
     y = max(y + 24, 320)
     for line in offer_lines[: max(1, (_CARD_TOP - 40 - y) // 48)]:
@@ -253,11 +227,11 @@ def _render(content: PosterContent) -> bytes:
     qr_top = _CARD_TOP + 56
     image.paste(_qr_image(content.link, _QR_SIZE), ((WIDTH - _QR_SIZE) // 2, qr_top))
     y = qr_top + _QR_SIZE + 36
-    _centered(draw, y, "长按识别二维码 · 领取专属福利", cjk_font(32, "Medium"), _INK)
-    _centered(draw, y + 56, "或复制链接在微信中打开", cjk_font(24), _GREY)
-    _centered(draw, y + 96, content.link, cjk_font(22), _GREY)
+    _centered(draw, y, SCAN_HINT, font(32, "Medium"), _INK)
+    _centered(draw, y + 56, LINK_HINT, font(24), _GREY)
+    _centered(draw, y + 96, content.link, font(22), _GREY)
 
-    _centered(draw, HEIGHT - 68, "好友同享 · 邀请越多 奖励越多", cjk_font(26), _CREAM)
+    _centered(draw, HEIGHT - 68, FOOTER, font(26), _CREAM)
     out = BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

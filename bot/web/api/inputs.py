@@ -247,9 +247,29 @@ class CustomerIn(_Input):
     industry: Annotated[str | None, _text(50)] = None
     created_at: Moment | None = None
     status: CustomerStatus | None = None
+    closed_at: Moment | None = Field(
+        None,
+        description="注销时间，表示账户已注销、从这天起算流失；不填则按请求时间 / "
+        "when a closed account closed (implies status closed; default: the request's time)",
+    )
     referral_code: ReferralCode | None = Field(
         None, description="注册时带的邀请码，记录为一次加入 / records the join"
     )
+
+    @model_validator(mode="after")
+    def _closing_date_fits(self, info: ValidationInfo) -> CustomerIn:
+        """The import's rules (models/importing/kinds.py): a closing date means closed."""
+        if self.closed_at is None:
+            return self
+        context = _context(info)
+        shown = self.closed_at.astimezone(context["tz"]).isoformat()
+        if self.status == "open":
+            error = RowError("closed_but_open", field="closed_at", value=shown, status="open")
+            raise _problem(error, context["locale"])
+        if self.created_at is not None and self.closed_at < self.created_at:
+            error = RowError("closed_before_created", field="closed_at", value=shown)
+            raise _problem(error, context["locale"])
+        return self
 
 
 class EventIn(_Input):

@@ -66,7 +66,12 @@ def _too_large() -> ApiError:
 
 
 # Errors raised by a model validator have no field of their own: name the field they are about.
-_FIELD_OF_MODEL_ERROR = {"amount_required": "amount", "detail_required": "detail"}
+_FIELD_OF_MODEL_ERROR = {
+    "amount_required": "amount",
+    "detail_required": "detail",
+    "closed_but_open": "closed_at",
+    "closed_before_created": "closed_at",
+}
 # Union branches of one-or-many bodies, which are not part of what the client sent.
 _BRANCH_TAGS = ("one", "many")
 

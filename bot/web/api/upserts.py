@@ -80,14 +80,14 @@ _CUSTOMER_FIELDS = ("name", "phone", "region", "industry")
 async def upsert_customer(session: AsyncSession, data: CustomerIn, now: datetime) -> Upserted:
     given = data.model_fields_set
     values = {name: getattr(data, name) for name in _CUSTOMER_FIELDS if name in given}
-    status = data.status or "open"
+    status = data.status or ("closed" if data.closed_at else "open")
     new_id, created = await ensure_customer(
         session,
         data.external_id,
         source="api",
         now=now,
         status=status,
-        closed_at=now if status == "closed" else None,
+        closed_at=(data.closed_at or now) if status == "closed" else None,
         created_at=data.created_at,
         **values,
     )
@@ -102,7 +102,9 @@ async def upsert_customer(session: AsyncSession, data: CustomerIn, now: datetime
                 setattr(customer, name, value)
         if data.created_at is not None and customer.created_at != data.created_at:
             customer.created_at = data.created_at
-        if data.status == "closed" and customer.status != "closed":
+        if data.closed_at is not None and customer.closed_at != data.closed_at:
+            customer.status, customer.closed_at = "closed", data.closed_at
+        elif data.status == "closed" and customer.status != "closed":
             customer.status, customer.closed_at = "closed", now
         elif data.status == "open" and customer.status != "open":
             customer.status, customer.closed_at = "open", None
