@@ -1,17 +1,18 @@
 """Plain-text rendering of a customer card and of a match list, shared by the CLI and chat.
 
-Chinese by default (`zh-CN`), English for `en`. Money is shown as `¥1,234.50`; everything
-personal was already masked when the card was built.
+Chinese by default (`zh-CN`), English for `en`. Money is shown by `models.money.format_fen`
+(`¥1,234.50`); everything personal was already masked when the card was built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from handlers.lifecycle_labels import format_metrics, format_money, lang_of, rule_label
+from handlers.lifecycle_labels import format_metrics, lang_of, rule_label
 from models.customer_card import CustomerCard, CustomerMatch, FollowUpEntry
+from models.money import format_fen
 
-__all__ = ["format_money", "render_card_text", "render_match_list", "stage_name"]
+__all__ = ["render_card_text", "render_match_list", "stage_name"]
 
 STAGE_NAMES: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {
@@ -172,8 +173,8 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
                 grade=card.grade.grade,
                 score=f"{card.grade.score:.2f}",
                 orders=card.grade.orders_365d,
-                aov=format_money(card.grade.aov_fen),
-                ltv=format_money(card.grade.ltv_fen),
+                aov=format_fen(card.grade.aov_fen),
+                ltv=format_fen(card.grade.ltv_fen),
                 as_of=card.grade.as_of,
             )
         )
@@ -187,8 +188,8 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
         lines.append(
             t["orders"].format(
                 count=orders.count,
-                total=format_money(orders.total_fen),
-                aov=format_money(orders.aov_fen),
+                total=format_fen(orders.total_fen),
+                aov=format_fen(orders.aov_fen),
             )
         )
         lines.append(t["order_dates"].format(first=orders.first_on, last=orders.last_on))

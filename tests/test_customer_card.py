@@ -9,7 +9,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from bot.cli import main
-from handlers.customer_card_text import format_money, render_card_text
+from handlers.customer_card_text import render_card_text
 from models import (
     Customer,
     CustomerGrade,
@@ -167,13 +167,6 @@ def test_average_rounds_half_up_in_whole_fen() -> None:
     assert average_fen(7, 3) == 2  # 2.33 fen → 2
     assert average_fen(8, 3) == 3  # 2.67 fen → 3
     assert average_fen(0, 0) == 0
-
-
-def test_money_format() -> None:
-    assert format_money(123450) == "¥1,234.50"
-    assert format_money(5) == "¥0.05"
-    assert format_money(100_000_000) == "¥1,000,000.00"
-    assert format_money(-1999) == "-¥19.99"
 
 
 async def test_stage_grade_and_why_are_shown(db: Database) -> None:

@@ -10,11 +10,11 @@ from sqlalchemy import update
 from handlers.commands.call import CommandCall
 from handlers.commands.filters import no_args
 from handlers.commands.registry import Router
-from handlers.customer_card_text import format_money
 from handlers.events import ImageReply, Reply, TextReply
 from handlers.i18n import L
 from handlers.rewards_text import coupon_line, invitation_line
 from models.customer import Customer
+from models.money import format_fen
 from models.referral import get_or_create_code, rewards_summary
 from models.referral.poster import PosterCache, poster_content
 from models.referral.tables import ReferralProgram
@@ -140,8 +140,8 @@ async def points(call: CommandCall, _: None) -> list[Reply]:
             call.t(
                 TEXT,
                 "cash",
-                payable=format_money(summary.cash_payable_fen),
-                pending=format_money(summary.cash_pending_fen),
+                payable=format_fen(summary.cash_payable_fen),
+                pending=format_fen(summary.cash_pending_fen),
             )
         )
     if summary.privileges:

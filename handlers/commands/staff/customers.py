@@ -11,11 +11,12 @@ from handlers.commands.filters import ArgumentError, ParseEnv, required_text, sp
 from handlers.commands.registry import Router
 from handlers.commands.staff.lookup import one_customer
 from handlers.commands.staff.queries import ReferralFacts, referral_facts, stage_top
-from handlers.customer_card_text import STAGE_NAMES, format_money, render_card_text, stage_name
+from handlers.customer_card_text import STAGE_NAMES, render_card_text, stage_name
 from handlers.events import CardReply, Reply, TextReply
 from handlers.i18n import L, fill
 from models.clock import local_date
 from models.customer_card import CustomerCard, build_card
+from models.money import format_fen
 from models.stages import STAGES
 
 router = Router("staff.customers")
@@ -210,7 +211,7 @@ async def show_stage(call: CommandCall, query: StageQuery) -> list[Reply]:
                 name=entry.masked_name or "-",
                 phone=entry.masked_phone or "-",
                 external_id=entry.external_id,
-                total=format_money(entry.total_fen),
+                total=format_fen(entry.total_fen),
                 orders=entry.orders,
                 last=call.t(TEXT, "stage_last", day=local_date(last, tz)) if last else "",
                 grade=call.t(TEXT, "stage_grade", grade=entry.grade) if entry.grade else "",
