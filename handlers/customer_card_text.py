@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from handlers.lifecycle_labels import format_metrics, lang_of, rule_label
 from models.customer_card import CustomerCard, CustomerMatch, FollowUpEntry
 from models.money import format_fen
+from models.referral.codes import referral_link
 
 __all__ = ["render_card_text", "render_match_list", "stage_name"]
 
@@ -62,6 +63,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "follow_up": "　{at} {staff}：{note}",
         "next_due": "（下次 {day}）",
         "no_follow_ups": "最近跟进：暂无",
+        "code": "邀请码：{code}（{program}）{link}",
+        "no_codes": "邀请码：暂无（客户发送“邀请”即可获得）",
         "unknown": "未知",
         "nobody": "未分配",
         "matches": "找到 {count} 位与“{query}”匹配的客户：",
@@ -100,6 +103,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "follow_up": "  {at} {staff}: {note}",
         "next_due": " (next {day})",
         "no_follow_ups": "Recent follow-ups: none",
+        "code": "Referral code: {code} ({program}) {link}",
+        "no_codes": "Referral codes: none yet (the customer gets one by sending /invite)",
         "unknown": "unknown",
         "nobody": "unassigned",
         "matches": "{count} customers match “{query}”:",
@@ -122,7 +127,8 @@ def stage_name(stage: str | None, locale: str = "zh-CN") -> str:
     return STAGE_NAMES[lang].get(stage, stage)
 
 
-def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
+def render_card_text(card: CustomerCard, locale: str = "zh-CN", *, public_base_url: str) -> str:
+    """The card as text; `public_base_url` makes the links of the customer's referral codes."""
     lang = lang_of(locale)
     t = _TEXT[lang]
     unknown = t["unknown"]
@@ -209,6 +215,17 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
         lines.extend(_follow_up_line(entry, lang) for entry in card.follow_ups)
     else:
         lines.append(t["no_follow_ups"])
+
+    lines.extend(
+        t["code"].format(
+            code=entry.code,
+            program=entry.program_name,
+            link=referral_link(public_base_url, entry.code),
+        )
+        for entry in card.referral_codes
+    )
+    if not card.referral_codes:
+        lines.append(t["no_codes"])
     return "\n".join(lines)
 
 

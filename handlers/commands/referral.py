@@ -15,9 +15,9 @@ from handlers.i18n import L
 from handlers.rewards_text import coupon_line, invitation_line
 from models.customer import Customer
 from models.money import format_fen
-from models.referral import get_or_create_code, rewards_summary
+from models.referral import rewards_summary
+from models.referral.codes import IssuedCode, issue_code
 from models.referral.poster import PosterCache, poster_content
-from models.referral.tables import ReferralProgram
 
 router = Router("referral")
 
@@ -86,12 +86,12 @@ TEXT = {
 )
 async def invite(call: CommandCall, _: None) -> list[Reply]:
     customer_id = await call.customer_id()
-    code = await get_or_create_code(call.session, customer_id=customer_id, now=call.now)
-    if code is None:
+    issued = await issue_code(call.session, customer_id=customer_id, now=call.now)
+    if not isinstance(issued, IssuedCode):
         return [TextReply(call.t(TEXT, "no_program"))]
-    program = await call.session.get(ReferralProgram, code.program_id)
+    code, program = issued.code, issued.program
     customer = await call.session.get(Customer, customer_id)
-    assert program is not None and customer is not None
+    assert customer is not None
     settings = call.ctx.settings
     content = poster_content(
         public_base_url=settings.public_base_url,

@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from config import Settings
 from models.masking import mask_name
+from models.referral.codes import referral_link
 
 FONT_PACKAGE = "manimgx_fonts_cjk"
 FONT_FILE = "NotoSansCJK-VF.otf.ttc"
@@ -75,7 +76,7 @@ def poster_content(
     for the landing page's poster route and the chat `/invite` command alike."""
     name = (mask_name(inviter_name) if mask_names else (inviter_name or "").strip()) or ""
     return PosterContent(
-        link=f"{public_base_url.rstrip('/')}/r/{code}",
+        link=referral_link(public_base_url, code),
         title=title,
         offer_text=offer_text,
         inviter_name=name,

@@ -87,7 +87,8 @@ async def show_customer(call: CommandCall, query: str) -> list[Reply]:
         call.ctx.db, found.customer_id, tz=settings.tz, grading=settings.grading
     )
     facts = await referral_facts(call.session, found.customer_id)
-    body = [render_card_text(card, call.locale), *_referral_lines(call, facts)]
+    card_text = render_card_text(card, call.locale, public_base_url=settings.public_base_url)
+    body = [card_text, *_referral_lines(call, facts)]
     body += _playbook_lines(call, card)
     return [
         CardReply(
