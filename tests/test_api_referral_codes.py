@@ -173,6 +173,23 @@ async def test_with_several_programs_running_the_default_is_the_one_chat_gives(
     assert len(await _codes(db)) == 4
 
 
+async def test_running_programs_none_of_them_for_this_customer_is_409(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.uow() as uow:
+        await uow.session.execute(update(ReferralProgram).values(active=False))
+        await uow.commit()
+    await _add_program(db, "east", segment={"regions": ["华东"]})
+    async with web_client(db, tmp_path) as client:
+        customer = {"external_id": "C-WEST", "region": "西南"}
+        assert (await client.post("/api/v1/customers", json=customer, headers=AUTH)).ok
+        status, body = await _issue(client, "C-WEST")
+    assert status == 409
+    assert body["error"]["code"] == "no_eligible_program"
+    assert "C-WEST" in body["error"]["message"]
+    assert await _codes(db) == []
+
+
 async def test_a_closed_account_gets_no_code(db: Database, tmp_path: Path) -> None:
     await add_customer(db, "C-1")
     async with web_client(db, tmp_path) as client:
