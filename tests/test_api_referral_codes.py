@@ -43,6 +43,19 @@ async def _add_program(db: Database, key: str, **values: Any) -> None:
         await uow.commit()
 
 
+async def _stop_every_program(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.session.execute(update(ReferralProgram).values(active=False))
+        await uow.commit()
+
+
+def _assert_refused(answer: tuple[int, Any], status: int, code: str, mentions: str) -> None:
+    """A JSON problem with this status and error code whose message names `mentions`."""
+    got, body = answer
+    assert (got, body["error"]["code"]) == (status, code), body
+    assert mentions in body["error"]["message"], body
+
+
 async def test_a_customer_gets_their_code_link_and_poster(db: Database, tmp_path: Path) -> None:
     await add_customer(db, "C-1", name="张三丰", phone="13812345678")
     async with web_client(db, tmp_path) as client:
@@ -107,23 +120,17 @@ async def test_concurrent_requests_get_one_code(db: Database, tmp_path: Path) ->
 
 async def test_an_unknown_customer_is_404(db: Database, tmp_path: Path) -> None:
     async with web_client(db, tmp_path) as client:
-        status, body = await _issue(client, "NOBODY")
-    assert status == 404
-    assert body["error"]["code"] == "not_found"
-    assert "NOBODY" in body["error"]["message"]
+        answer = await _issue(client, "NOBODY")
+    _assert_refused(answer, 404, "not_found", "NOBODY")
     assert await _codes(db) == []
 
 
 async def test_no_running_program_is_409(db: Database, tmp_path: Path) -> None:
     await add_customer(db, "C-1")
-    async with db.uow() as uow:
-        await uow.session.execute(update(ReferralProgram).values(active=False))
-        await uow.commit()
+    await _stop_every_program(db)
     async with web_client(db, tmp_path) as client:
-        status, body = await _issue(client, "C-1")
-    assert status == 409
-    assert body["error"]["code"] == "no_program_running"
-    assert "没有正在进行的邀请活动" in body["error"]["message"]
+        answer = await _issue(client, "C-1")
+    _assert_refused(answer, 409, "no_program_running", "没有正在进行的邀请活动")
     assert await _codes(db) == []
 
 
@@ -139,13 +146,9 @@ async def test_a_named_program_that_is_missing_or_not_running_is_409_saying_whic
             key: await _issue(client, "C-1", {"program": key})
             for key in ("summer", "spring", "autumn", "paused")
         }
-    missing = answers["summer"][1]["error"]
-    assert answers["summer"][0] == 409 and missing["code"] == "program_not_found"
-    assert "summer" in missing["message"]
+    _assert_refused(answers["summer"], 409, "program_not_found", "“summer”")
     for key in ("spring", "autumn", "paused"):
-        status, body = answers[key]
-        assert status == 409 and body["error"]["code"] == "program_not_running", key
-        assert f"“{key}”" in body["error"]["message"]
+        _assert_refused(answers[key], 409, "program_not_running", f"“{key}”")
     assert await _codes(db) == []
 
 
@@ -176,17 +179,13 @@ async def test_with_several_programs_running_the_default_is_the_one_chat_gives(
 async def test_running_programs_none_of_them_for_this_customer_is_409(
     db: Database, tmp_path: Path
 ) -> None:
-    async with db.uow() as uow:
-        await uow.session.execute(update(ReferralProgram).values(active=False))
-        await uow.commit()
+    await _stop_every_program(db)
     await _add_program(db, "east", segment={"regions": ["华东"]})
     async with web_client(db, tmp_path) as client:
         customer = {"external_id": "C-WEST", "region": "西南"}
         assert (await client.post("/api/v1/customers", json=customer, headers=AUTH)).ok
-        status, body = await _issue(client, "C-WEST")
-    assert status == 409
-    assert body["error"]["code"] == "no_eligible_program"
-    assert "C-WEST" in body["error"]["message"]
+        answer = await _issue(client, "C-WEST")
+    _assert_refused(answer, 409, "no_eligible_program", "C-WEST")
     assert await _codes(db) == []
 
 
@@ -195,10 +194,8 @@ async def test_a_closed_account_gets_no_code(db: Database, tmp_path: Path) -> No
     async with web_client(db, tmp_path) as client:
         closed = {"external_id": "C-1", "status": "closed"}
         assert (await client.post("/api/v1/customers", json=closed, headers=AUTH)).ok
-        status, body = await _issue(client, "C-1")
-    assert status == 409
-    assert body["error"]["code"] == "customer_closed"
-    assert "C-1" in body["error"]["message"]
+        answer = await _issue(client, "C-1")
+    _assert_refused(answer, 409, "customer_closed", "C-1")
 
 
 async def test_bad_bodies_are_refused_and_issue_nothing(db: Database, tmp_path: Path) -> None:
