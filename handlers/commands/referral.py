@@ -15,8 +15,7 @@ from handlers.i18n import L
 from handlers.rewards_text import coupon_line, invitation_line
 from models.customer import Customer
 from models.money import format_fen
-from models.referral import rewards_summary
-from models.referral.codes import IssuedCode, issue_code
+from models.referral import IssuedCode, issue_code, rewards_summary
 from models.referral.poster import PosterCache, poster_content
 
 router = Router("referral")
