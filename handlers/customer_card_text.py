@@ -1,17 +1,19 @@
 """Plain-text rendering of a customer card and of a match list, shared by the CLI and chat.
 
-Chinese by default (`zh-CN`), English for `en`. Money is shown as `¥1,234.50`; everything
-personal was already masked when the card was built.
+Chinese by default (`zh-CN`), English for `en`. Money is shown by `models.money.format_fen`
+(`¥1,234.50`); everything personal was already masked when the card was built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from handlers.lifecycle_labels import format_metrics, format_money, lang_of, rule_label
+from handlers.lifecycle_labels import format_metrics, lang_of, rule_label
 from models.customer_card import CustomerCard, CustomerMatch, FollowUpEntry
+from models.money import format_fen
+from models.referral.codes import referral_link
 
-__all__ = ["format_money", "render_card_text", "render_match_list", "stage_name"]
+__all__ = ["render_card_text", "render_match_list", "stage_name"]
 
 STAGE_NAMES: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {
@@ -61,6 +63,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "follow_up": "　{at} {staff}：{note}",
         "next_due": "（下次 {day}）",
         "no_follow_ups": "最近跟进：暂无",
+        "code": "邀请码：{code}（{program}）{link}",
+        "no_codes": "邀请码：暂无（客户发送“邀请”即可获得）",
         "unknown": "未知",
         "nobody": "未分配",
         "matches": "找到 {count} 位与“{query}”匹配的客户：",
@@ -99,6 +103,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "follow_up": "  {at} {staff}: {note}",
         "next_due": " (next {day})",
         "no_follow_ups": "Recent follow-ups: none",
+        "code": "Referral code: {code} ({program}) {link}",
+        "no_codes": "Referral codes: none yet (the customer gets one by sending /invite)",
         "unknown": "unknown",
         "nobody": "unassigned",
         "matches": "{count} customers match “{query}”:",
@@ -121,7 +127,8 @@ def stage_name(stage: str | None, locale: str = "zh-CN") -> str:
     return STAGE_NAMES[lang].get(stage, stage)
 
 
-def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
+def render_card_text(card: CustomerCard, locale: str = "zh-CN", *, public_base_url: str) -> str:
+    """The card as text; `public_base_url` makes the links of the customer's referral codes."""
     lang = lang_of(locale)
     t = _TEXT[lang]
     unknown = t["unknown"]
@@ -172,8 +179,8 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
                 grade=card.grade.grade,
                 score=f"{card.grade.score:.2f}",
                 orders=card.grade.orders_365d,
-                aov=format_money(card.grade.aov_fen),
-                ltv=format_money(card.grade.ltv_fen),
+                aov=format_fen(card.grade.aov_fen),
+                ltv=format_fen(card.grade.ltv_fen),
                 as_of=card.grade.as_of,
             )
         )
@@ -187,8 +194,8 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
         lines.append(
             t["orders"].format(
                 count=orders.count,
-                total=format_money(orders.total_fen),
-                aov=format_money(orders.aov_fen),
+                total=format_fen(orders.total_fen),
+                aov=format_fen(orders.aov_fen),
             )
         )
         lines.append(t["order_dates"].format(first=orders.first_on, last=orders.last_on))
@@ -208,6 +215,17 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN") -> str:
         lines.extend(_follow_up_line(entry, lang) for entry in card.follow_ups)
     else:
         lines.append(t["no_follow_ups"])
+
+    lines.extend(
+        t["code"].format(
+            code=entry.code,
+            program=entry.program_name,
+            link=referral_link(public_base_url, entry.code),
+        )
+        for entry in card.referral_codes
+    )
+    if not card.referral_codes:
+        lines.append(t["no_codes"])
     return "\n".join(lines)
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from models.money import format_fen
+
 RULE_LABELS: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {
         "churned.closed": "账户已注销或取消合作",
@@ -120,13 +122,6 @@ def lang_of(locale: str) -> str:
     return "en" if locale.lower().startswith("en") else "zh-CN"
 
 
-def format_money(fen: int) -> str:
-    """Integer fen as `¥1,234.50` (no float on the way)."""
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(fen), 100)
-    return f"{sign}¥{yuan:,}.{cents:02d}"
-
-
 def rule_label(rule: str, locale: str = "zh-CN") -> str:
     return RULE_LABELS[lang_of(locale)].get(rule, rule)
 
@@ -151,7 +146,7 @@ def _value(key: str, value: Any, lang: str, as_of: date | None) -> str:
     if key.endswith("_on") and (shown := _day(value, as_of, lang)) is not None:
         return shown
     if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
-        return format_money(value)
+        return format_fen(value)
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, list | tuple):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
-from handlers.customer_card_text import format_money
 from handlers.i18n import L, paren, tr
 from models.clock import local_date
+from models.money import format_fen
 from models.referral import CouponView, InvitationView, RewardView
 
 TEXT = {
@@ -61,11 +61,11 @@ REJECT_REASON = {
 
 def coupon_face(coupon: CouponView, locale: str) -> str:
     if coupon.value_fen is not None:
-        return format_money(coupon.value_fen)
+        return format_fen(coupon.value_fen)
     percent = coupon.percent_off or 0
     face = tr(TEXT, "percent_off", locale, discount=_discount(percent), percent=percent)
     if coupon.max_discount_fen:
-        face += tr(TEXT, "max_discount", locale, amount=format_money(coupon.max_discount_fen))
+        face += tr(TEXT, "max_discount", locale, amount=format_fen(coupon.max_discount_fen))
     return face
 
 
@@ -77,7 +77,7 @@ def _discount(percent_off: int) -> str:
 
 def coupon_line(coupon: CouponView, locale: str, tz: tzinfo) -> str:
     min_spend = (
-        tr(TEXT, "min_spend", locale, amount=format_money(coupon.min_spend_fen))
+        tr(TEXT, "min_spend", locale, amount=format_fen(coupon.min_spend_fen))
         if coupon.min_spend_fen
         else ""
     )
@@ -102,11 +102,11 @@ def coupon_line(coupon: CouponView, locale: str, tz: tzinfo) -> str:
 
 def reward_text(reward: RewardView, locale: str) -> str:
     if reward.kind == "coupon":
-        what = reward.coupon_name or format_money(reward.amount_fen)
+        what = reward.coupon_name or format_fen(reward.amount_fen)
     elif reward.kind == "points":
         what = tr(TEXT, "points", locale, points=reward.points)
     elif reward.kind == "cash":
-        what = tr(TEXT, "cash", locale, amount=format_money(reward.amount_fen))
+        what = tr(TEXT, "cash", locale, amount=format_fen(reward.amount_fen))
     else:
         what = reward.privilege or reward.kind
     if reward.status not in REWARD_STATUS:

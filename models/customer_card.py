@@ -21,6 +21,7 @@ from models.customer import Customer
 from models.db import Database
 from models.lifecycle.grading import percentile_score
 from models.masking import mask_name, mask_phone
+from models.referral.tables import ReferralCode, ReferralProgram
 from models.staff import FollowUp, Staff
 from models.stages import CustomerGrade, StageAssignment, StageTransition, latest_run_as_of
 
@@ -97,6 +98,16 @@ class FollowUpEntry:
 
 
 @dataclass(frozen=True)
+class CodeEntry:
+    """One of the customer's personal referral codes; its link is
+    `models.referral.codes.referral_link(public_base_url, code)`."""
+
+    code: str
+    program_key: str
+    program_name: str
+
+
+@dataclass(frozen=True)
 class CustomerCard:
     customer_id: int
     external_id: str
@@ -114,6 +125,7 @@ class CustomerCard:
     orders: OrderSummary
     transitions: tuple[TransitionEntry, ...] = field(default=())  # oldest first
     follow_ups: tuple[FollowUpEntry, ...] = field(default=())  # newest first
+    referral_codes: tuple[CodeEntry, ...] = field(default=())  # by program priority
 
 
 def phone_digits(query: str) -> str | None:
@@ -246,6 +258,14 @@ async def build_card(
                 .limit(RECENT_FOLLOW_UPS)
             )
         ).all()
+        codes = (
+            await session.execute(
+                select(ReferralCode.code, ReferralProgram.key, ReferralProgram.name)
+                .join(ReferralProgram, ReferralProgram.id == ReferralCode.program_id)
+                .where(ReferralCode.customer_id == customer_id)
+                .order_by(ReferralProgram.priority, ReferralCode.id)
+            )
+        ).all()
         count, total, first_at, last_at, refunded = totals
         return CustomerCard(
             customer_id=customer.id,
@@ -281,6 +301,7 @@ async def build_card(
                 )
                 for f in follow_ups
             ),
+            referral_codes=tuple(CodeEntry(code, key, name) for code, key, name in codes),
         )
 
 

@@ -22,6 +22,7 @@ ROUTES = [
         {"customer_external_id": "C1", "kind": "view", "occurred_at": "2024-05-01"},
     ),
     ("GET", "/api/v1/customers/C1", None),
+    ("POST", "/api/v1/customers/C1/referral-code", {"program": "default"}),
     ("GET", "/api/v1/referrals/K7QM3XWP", None),
     ("POST", "/api/v1/coupons/ABCDEFGHJKLM/redeem", {"order_no": "A1"}),
 ]

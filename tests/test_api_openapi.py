@@ -12,6 +12,8 @@ from openapi_spec_validator import validate
 
 from models.db import Database
 
+ISSUE_PATH = "/api/v1/customers/{external_id}/referral-code"
+
 
 async def _document(client: Client) -> dict[str, Any]:
     resp = await client.get("/api/v1/openapi.json")  # no token: the document holds no data
@@ -40,7 +42,7 @@ async def test_a_valid_openapi_3_1_document_of_every_api_route(
         (path, method) for path, operations in document["paths"].items() for method in operations
     }
     assert routes == documented
-    assert len(routes) == 7
+    assert len(routes) == 8
 
 
 def test_each_operation_documents_its_error_statuses() -> None:
@@ -54,6 +56,10 @@ def test_each_operation_documents_its_error_statuses() -> None:
     assert card["parameters"][0]["name"] == "external_id"
     redeem = paths["/api/v1/coupons/{code}/redeem"]["post"]["responses"]
     assert set(redeem) == {"200", "400", "401", "404", "409", "413", "422"}
+    issue = paths[ISSUE_PATH]["post"]
+    assert set(issue["responses"]) == {"200", "201", "400", "401", "404", "409", "413", "422"}
+    assert issue["requestBody"]["required"] is False  # no body: the running program
+    assert "no_program_running" in issue["description"]
 
 
 def _validator(document: dict[str, Any], path: str, method: str, status: int) -> Any:
@@ -86,6 +92,10 @@ async def test_real_responses_satisfy_the_documented_schemas(db: Database, tmp_p
                 201,
             ),
             ("/api/v1/customers/C-INVITER", "get", None, 200),
+            ("/api/v1/customers/F/referral-code", "post", None, 201),
+            ("/api/v1/customers/F/referral-code", "post", {"program": "default"}, 200),
+            ("/api/v1/customers/F/referral-code", "post", {"program": "nope"}, 409),
+            ("/api/v1/customers/NOBODY/referral-code", "post", None, 404),
             (f"/api/v1/referrals/{code}", "get", None, 200),
             ("/api/v1/orders", "post", {"order_no": 5}, 422),
         ]
@@ -94,6 +104,8 @@ async def test_real_responses_satisfy_the_documented_schemas(db: Database, tmp_p
             assert resp.status == status, await resp.text()
             template = {
                 "/api/v1/customers/C-INVITER": "/api/v1/customers/{external_id}",
+                "/api/v1/customers/F/referral-code": ISSUE_PATH,
+                "/api/v1/customers/NOBODY/referral-code": ISSUE_PATH,
                 f"/api/v1/referrals/{code}": "/api/v1/referrals/{code}",
             }.get(url, url)
             errors = list(

@@ -35,6 +35,14 @@ async def test_customer_card_is_masked_and_shows_the_playbook(db: Database) -> N
     assert "下次跟进：2024-06-07" in text  # the date promised at the last follow-up
     assert "/followup C001" in replies[0].footer
     assert people.zhang  # the card is the one seeded
+    assert "邀请码：暂无（客户发送“邀请”即可获得）" in text
+
+    # Once the customer asked for their invite link, the card shows the code and the link.
+    invite = as_text(await say(ctx, "邀请", user="cust-zhang"))
+    link = re.search(r"https?://\S+/r/([A-Z0-9]+)", invite)
+    assert link is not None, invite
+    card = as_text(await say(ctx, "/customer C001", user="agent-1"))
+    assert f"邀请码：{link[1]}（老带新默认活动）{link[0]}" in card
 
     # The playbook is configuration: an operator's own words replace the defaults.
     play = {"goal": "推荐年度套餐", "actions": ["演示新功能"], "owner": "大客户经理"}

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from click.testing import CliRunner
+from referral_world import World
 
 from bot.cli import main
-from handlers.customer_card_text import format_money, render_card_text
+from handlers.customer_card_text import render_card_text
 from models import (
     Customer,
     CustomerGrade,
@@ -19,11 +20,18 @@ from models import (
     StageAssignment,
     StageTransition,
 )
-from models.customer_card import average_fen, build_card, find_customers
+from models.customer_card import CustomerCard, average_fen, build_card, find_customers
 from models.db import Database
+from models.referral.codes import get_or_create_code
+from models.referral.tables import ReferralCode
 from models.stages import LifecycleRun
 
 SHANGHAI = timezone(timedelta(hours=8))
+BASE_URL = "https://fission.example.com"
+
+
+def _text(card: CustomerCard, locale: str = "zh-CN") -> str:
+    return render_card_text(card, locale, public_base_url=BASE_URL)
 
 
 async def _add(db: Database, *rows: Any) -> list[int]:
@@ -112,7 +120,7 @@ async def test_card_masks_personal_data(db: Database) -> None:
     customer_id = await _customer(db, "C1", "欧阳娜娜", "13812348888")
     card = await build_card(db, customer_id, tz=SHANGHAI)
     assert (card.masked_name, card.masked_phone) == ("欧***", "138****8888")
-    text = render_card_text(card)
+    text = _text(card)
     assert "欧***" in text and "138****8888" in text
     assert "欧阳娜娜" not in text and "13812348888" not in text
 
@@ -156,7 +164,7 @@ async def test_money_counts_only_paid_orders_and_dates_are_local(db: Database) -
     assert card.orders.aov_fen == 44483
     assert card.orders.refunded_count == 1
     assert (card.orders.first_on, card.orders.last_on) == (date(2024, 3, 1), date(2024, 3, 31))
-    text = render_card_text(card)
+    text = _text(card)
     assert "订单：3 笔，合计 ¥1,334.50，客单价 ¥444.83" in text
     assert "首单 2024-03-01，最近一单 2024-03-31" in text
     assert "另有 1 笔已退款" in text
@@ -167,13 +175,6 @@ def test_average_rounds_half_up_in_whole_fen() -> None:
     assert average_fen(7, 3) == 2  # 2.33 fen → 2
     assert average_fen(8, 3) == 3  # 2.67 fen → 3
     assert average_fen(0, 0) == 0
-
-
-def test_money_format() -> None:
-    assert format_money(123450) == "¥1,234.50"
-    assert format_money(5) == "¥0.05"
-    assert format_money(100_000_000) == "¥1,000,000.00"
-    assert format_money(-1999) == "-¥19.99"
 
 
 async def test_stage_grade_and_why_are_shown(db: Database) -> None:
@@ -214,7 +215,7 @@ async def test_stage_grade_and_why_are_shown(db: Database) -> None:
     card = await build_card(db, customer_id, tz=SHANGHAI)
     assert card.owner_name == "李娜"
     assert card.stage is not None and card.stage.metrics["revenue_90d_fen"] == 360000
-    text = render_card_text(card)
+    text = _text(card)
     assert "负责人：李娜" in text
     assert "阶段：成熟客户（自 2024-05-01 起，依据 2024-06-30 的数据）" in text
     assert "原因：满足成熟客户的多项信号" in text
@@ -222,7 +223,7 @@ async def test_stage_grade_and_why_are_shown(db: Database) -> None:
         "指标：成熟信号 连续三个月都有下单、近90天营收居前，近90天营收 ¥3,600.00，营收排名 3，"
         "windows_with_orders=3"
     ) in text  # a key the card has no words for is still shown, as it is
-    assert "Why: meets enough mature-customer signals" in render_card_text(card, "en")
+    assert "Why: meets enough mature-customer signals" in _text(card, "en")
     # the only graded customer: at or above everyone in every metric
     assert "分级：A（得分 1.00；近一年 14 单，客单价 ¥1,234.50，累计 ¥17,283.00" in text
 
@@ -271,18 +272,18 @@ async def test_transition_history_reads_oldest_first(db: Database) -> None:
     assert (
         "阶段变化：2024-01-01 潜在客户 → 2024-03-01 新客户 → 2024-04-01 成长客户 "
         "→ 2024-06-01 成熟客户"
-    ) in render_card_text(card)
+    ) in _text(card)
 
 
 async def test_unclassified_customer_says_so_plainly(db: Database) -> None:
     customer_id = await _customer(db, "C1", "张三", None)
     card = await build_card(db, customer_id, tz=SHANGHAI)
     assert card.stage is None and card.grade is None and card.transitions == ()
-    text = render_card_text(card)
+    text = _text(card)
     assert "阶段：尚未分类" in text
     assert "分级：无（没有有效订单）" in text
     assert "订单：暂无有效订单" in text
-    english = render_card_text(card, "en")
+    english = _text(card, "en")
     assert "Stage: not classified yet" in english
     assert "Orders: no paid orders" in english
 
@@ -305,9 +306,39 @@ async def test_last_three_follow_ups_newest_first(db: Database) -> None:
     )
     card = await build_card(db, customer_id, tz=SHANGHAI)
     assert [f.note for f in card.follow_ups] == ["第4次回访", "第3次回访", "第2次回访"]
-    text = render_card_text(card)
+    text = _text(card)
     assert "2024-06-04 10:00 刘洋：第4次回访（下次 2024-06-11）" in text
     assert "第1次回访" not in text
+
+
+async def test_the_card_lists_the_customers_referral_codes_with_their_links(
+    db: Database,
+) -> None:
+    customer_id = await _customer(db, "C1", "张三", None)
+    assert "邀请码：暂无（客户发送“邀请”即可获得）" in _text(
+        await build_card(db, customer_id, tz=SHANGHAI)
+    )
+    now = datetime(2024, 6, 1, 10, 0, tzinfo=SHANGHAI)
+    async with db.uow() as uow:
+        world = World(uow.session)
+        vip = await world.program("vip", name="高价值客户专属邀请", priority=10)
+        default = await world.default_program()
+        codes = [
+            await get_or_create_code(uow.session, customer_id=customer_id, now=now, program_id=p.id)
+            for p in (default, vip)
+        ]
+        await uow.commit()
+    default_code, vip_code = (code.code for code in codes if code is not None)
+
+    card = await build_card(db, customer_id, tz=SHANGHAI)
+    lines = [line for line in _text(card).splitlines() if line.startswith("邀请码")]
+    assert lines == [  # by the programs' priority
+        f"邀请码：{vip_code}（高价值客户专属邀请）{BASE_URL}/r/{vip_code}",
+        f"邀请码：{default_code}（老带新默认活动）{BASE_URL}/r/{default_code}",
+    ]
+    assert f"Referral code: {vip_code} (高价值客户专属邀请) {BASE_URL}/r/{vip_code}" in _text(
+        card, "en"
+    )
 
 
 async def test_closed_and_opted_out_customer(db: Database) -> None:
@@ -321,7 +352,7 @@ async def test_closed_and_opted_out_customer(db: Database) -> None:
             marketing_opt_out=True,
         ),
     )
-    text = render_card_text(await build_card(db, customer_id, tz=SHANGHAI))
+    text = _text(await build_card(db, customer_id, tz=SHANGHAI))
     assert "状态：已注销（2024-05-20）" in text and "已退订营销消息" in text
 
 
@@ -334,7 +365,12 @@ def _seed_for_cli(db_url: str) -> None:
         try:
             await _customer(db, "C1", "张三", "13812348888")
             await _customer(db, "C2", "张三丰", "13912345678")
-            await _customer(db, "C3", "李四", "13700001111")
+            li = await _customer(db, "C3", "李四", "13700001111")
+            async with db.uow() as uow:
+                program = await World(uow.session).default_program()
+                code = ReferralCode(code="K7QM3XWP", program_id=program.id, customer_id=li)
+                uow.session.add(code)
+                await uow.commit()
         finally:
             await db.dispose()
 
@@ -344,12 +380,18 @@ def _seed_for_cli(db_url: str) -> None:
 def test_cli_show_card_list_and_not_found(db_url: str) -> None:
     _seed_for_cli(db_url)
     runner = CliRunner()
-    env = {"FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN"}
+    env = {
+        "FISSION_DATABASE_URL": db_url,
+        "FISSION_LOCALE": "zh-CN",
+        "FISSION_PUBLIC_BASE_URL": "https://shop.example.com",
+    }
 
     one = runner.invoke(main, ["customer", "show", "13700001111"], env=env)
     assert one.exit_code == 0, one.output
     assert "客户 C3　李*　137****1111" in one.output
     assert "阶段：尚未分类" in one.output
+    code = "K7QM3XWP"
+    assert f"邀请码：{code}（老带新默认活动）https://shop.example.com/r/{code}" in one.output
 
     several = runner.invoke(main, ["customer", "show", "张"], env=env)
     assert several.exit_code == 0, several.output

@@ -212,9 +212,12 @@ async def test_the_default_program_exists_from_the_first_upgrade(world: World) -
     assert rules.inviter_reward is not None and rules.invitee_reward is not None
     assert (rules.inviter_reward.kind, rules.invitee_reward.kind) == ("coupon", "coupon")
     assert [(t.at, t.reward.coupon_template) for t in rules.milestones] == [(3, "milestone_3_50")]
+    # The program's coupons, and the two default campaigns' (seeded switched off).
     templates = (await world.session.execute(select(CouponTemplate))).scalars()
-    assert sorted((t.name, t.value_fen) for t in templates) == [
-        ("3人达成奖 ¥50", 5000),
-        ("好友专享券 ¥20", 2000),
-        ("邀请奖励券 ¥20", 2000),
+    assert sorted((t.key, t.name, t.value_fen) for t in templates) == [
+        ("comeback_50", "回归礼券 ¥50", 5000),
+        ("friend_20", "好友专享券 ¥20", 2000),
+        ("inviter_20", "邀请奖励券 ¥20", 2000),
+        ("milestone_3_50", "3人达成奖 ¥50", 5000),
+        ("winback_30", "老客回馈券 ¥30", 3000),
     ]

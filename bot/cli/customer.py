@@ -43,7 +43,10 @@ async def _show(settings: Settings, query: str, limit: int) -> tuple[str, bool]:
             card = await build_card(
                 db, matches[0].customer_id, tz=settings.tz, grading=settings.grading
             )
-            return render_card_text(card, settings.locale), True
+            return (
+                render_card_text(card, settings.locale, public_base_url=settings.public_base_url),
+                True,
+            )
     more = len(matches) > limit
     text = render_match_list(
         matches[:limit],

@@ -11,6 +11,7 @@ from bot.cli.common import EXIT_USAGE, get_settings, open_database, run
 from config import Settings
 from config.referral import RewardSpec
 from models.base import utcnow
+from models.money import format_fen
 from models.referral import (
     approve_review,
     deny_review,
@@ -88,10 +89,6 @@ def _text(settings: Settings) -> dict[str, str]:
     return _TEXT["en" if settings.locale.startswith("en") else "zh-CN"]
 
 
-def yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
-
-
 def _reason(code: str | None, settings: Settings) -> str:
     """A reject reason in the reader's words (`order_refunded` → 订单已退款)."""
     labels = REJECT_LABELS[EN if settings.locale.startswith("en") else ZH]
@@ -131,7 +128,7 @@ def settle_cmd(now_text: str | None) -> None:
             now=now.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"),
             rewards=report.rewards_settled,
             points=report.points_settled,
-            cash=yuan(report.cash_settled_fen),
+            cash=format_fen(report.cash_settled_fen),
             coupons=report.coupons_issued,
             invitations=report.invitations_rewarded,
             late=report.late_conversions,
@@ -258,7 +255,7 @@ def _reward_text(spec: RewardSpec | None, text: dict[str, str]) -> str:
     value = {
         "coupon": spec.coupon_template or "",
         "points": str(spec.points or 0),
-        "cash": yuan(spec.amount_fen or 0),
+        "cash": format_fen(spec.amount_fen or 0),
         "privilege": spec.privilege or "",
     }[spec.kind]
     return f"{spec.kind}:{value}"

@@ -12,12 +12,12 @@ from bot.bootstrap import Container
 from bot.web.api import setup_api
 from bot.web.callbacks import setup_callbacks
 from bot.web.errors import error_middleware
+from bot.web.keys import CONTAINER
 from bot.web.landing import setup_landing
 from bot.web.simulator import setup_simulator
 
 log = logging.getLogger(__name__)
 
-CONTAINER = web.AppKey("container", Container)
 # Default cap on request bodies; platform callbacks and API bodies are far smaller.
 MAX_BODY_BYTES = 1 * 1024 * 1024
 

@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.channels.base import CallbackRequest, Rejected
-from bot.channels.registry import ChannelRegistry, build_channels
+from bot.channels.registry import build_channels
 from bot.web.errors import json_error
+from bot.web.keys import CHANNELS, CONTAINER
 from bot.web.metrics import setup_metrics
 
 log = logging.getLogger(__name__)
 
-CHANNELS = web.AppKey("channels", ChannelRegistry)
 ROUTES = (
     ("wecom", "/wecom/callback", ("GET", "POST")),
     ("wechat", "/wechat/callback", ("GET", "POST")),
@@ -29,8 +29,6 @@ ROUTES = (
 
 
 def setup_callbacks(app: web.Application) -> None:
-    from bot.web.app import CONTAINER
-
     container = app[CONTAINER]
     if container.channels is None:
         container.channels = build_channels(

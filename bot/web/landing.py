@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import Container
+from bot.web.keys import CONTAINER
 from bot.web.landing_page import LandingContent, render_landing, render_not_found
 from bot.web.visitor import click_secret, client_ip, visitor_hash
 from models.customer import Customer
@@ -160,9 +161,6 @@ class LandingViews:
 
 
 def setup_landing(app: web.Application) -> None:
-    # app.py imports this module, so its container key is looked up only once the app exists.
-    from bot.web.app import CONTAINER
-
     views = LandingViews(app[CONTAINER])
     app.router.add_get("/r/{code}", views.landing)
     app.router.add_get("/r/{code}/poster.png", views.poster)

@@ -26,6 +26,7 @@ from bot.bootstrap import Container
 from bot.channels.console import PLATFORM, ConsoleChannel, ConsoleInput
 from bot.channels.dispatcher import real_dispatcher
 from bot.web.errors import json_error
+from bot.web.keys import CONTAINER, SIMULATOR_CHANNEL
 from handlers.events import ChatMessage, HandlerContext, Reply
 from handlers.identities import link_identity, user_id_kind
 from models.customer import Customer
@@ -35,7 +36,6 @@ from models.stages import STAGES, StageAssignment
 
 log = logging.getLogger(__name__)
 
-SIMULATOR_CHANNEL = web.AppKey("simulator_channel", ConsoleChannel)
 STATIC = "simulator_static"
 MAX_TEXT = 2000
 PER_STAGE = 2
@@ -45,8 +45,6 @@ _FILES = {"simulator.js": "application/javascript", "simulator.css": "text/css"}
 
 def setup_simulator(app: web.Application) -> None:
     """Adds the simulator's routes when the settings enable it; otherwise nothing at all."""
-    from bot.web.app import CONTAINER  # app.py imports this module
-
     container = app[CONTAINER]
     if not container.settings.simulator_enabled:
         return

@@ -10,14 +10,13 @@ from sqlalchemy import update
 from handlers.commands.call import CommandCall
 from handlers.commands.filters import no_args
 from handlers.commands.registry import Router
-from handlers.customer_card_text import format_money
 from handlers.events import ImageReply, Reply, TextReply
 from handlers.i18n import L
 from handlers.rewards_text import coupon_line, invitation_line
 from models.customer import Customer
-from models.referral import get_or_create_code, rewards_summary
+from models.money import format_fen
+from models.referral import IssuedCode, issue_code, rewards_summary
 from models.referral.poster import PosterCache, poster_content
-from models.referral.tables import ReferralProgram
 
 router = Router("referral")
 
@@ -86,12 +85,12 @@ TEXT = {
 )
 async def invite(call: CommandCall, _: None) -> list[Reply]:
     customer_id = await call.customer_id()
-    code = await get_or_create_code(call.session, customer_id=customer_id, now=call.now)
-    if code is None:
+    issued = await issue_code(call.session, customer_id=customer_id, now=call.now)
+    if not isinstance(issued, IssuedCode):
         return [TextReply(call.t(TEXT, "no_program"))]
-    program = await call.session.get(ReferralProgram, code.program_id)
+    code, program = issued.code, issued.program
     customer = await call.session.get(Customer, customer_id)
-    assert program is not None and customer is not None
+    assert customer is not None
     settings = call.ctx.settings
     content = poster_content(
         public_base_url=settings.public_base_url,
@@ -141,8 +140,8 @@ async def points(call: CommandCall, _: None) -> list[Reply]:
             call.t(
                 TEXT,
                 "cash",
-                payable=format_money(summary.cash_payable_fen),
-                pending=format_money(summary.cash_pending_fen),
+                payable=format_fen(summary.cash_payable_fen),
+                pending=format_fen(summary.cash_pending_fen),
             )
         )
     if summary.privileges:

@@ -15,7 +15,14 @@ from models.referral.attribution import (
     record_click,
     record_join,
 )
-from models.referral.codes import find_code, get_or_create_code, normalize_code
+from models.referral.codes import (
+    IssuedCode,
+    NoCode,
+    find_code,
+    get_or_create_code,
+    issue_code,
+    normalize_code,
+)
 from models.referral.coupons import (
     CouponView,
     RedeemResult,
@@ -56,7 +63,9 @@ __all__ = [
     "ConversionResult",
     "CouponView",
     "InvitationView",
+    "IssuedCode",
     "JoinResult",
+    "NoCode",
     "ProgramConfigError",
     "ProgramRules",
     "RedeemResult",
@@ -77,6 +86,7 @@ __all__ = [
     "find_code",
     "get_or_create_code",
     "is_live",
+    "issue_code",
     "issue_coupon",
     "live_programs",
     "normalize_code",

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.customer import Customer
-from models.referral.programs import is_live
+from models.referral.programs import is_live, live_programs
 from models.referral.segments import eligible_program
 from models.referral.tables import ReferralCode, ReferralProgram
 from models.upsert import Insert, dialect_insert
@@ -55,41 +57,100 @@ async def find_code(session: AsyncSession, code: str | None) -> ReferralCode | N
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_or_create_code(
-    session: AsyncSession, *, customer_id: int, now: datetime, program_id: int | None = None
-) -> ReferralCode | None:
-    """The customer's personal code in `program_id`, or in their eligible program (the first
-    live program by priority whose segment they match). None when the customer is unknown or
-    closed, the program is not live, or no program fits.
+# Why no code was issued (the API answers each with its own 409; chat says "no program for
+# you now" to all of them).
+NoCodeReason = Literal[
+    "customer_unknown",  # no such customer
+    "customer_closed",  # the account is closed (注销)
+    "no_program_running",  # no program is live at all
+    "no_eligible_program",  # programs are live, but none whose segment the customer fits
+    "program_not_running",  # the program asked for is inactive, not started or ended
+]
+
+
+@dataclass(frozen=True)
+class NoCode:
+    reason: NoCodeReason
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: ReferralCode
+    program: ReferralProgram
+    created: bool  # False: the customer already had this code (or a racing request drew it)
+
+
+def referral_link(public_base_url: str, code: str) -> str:
+    """The absolute link of a code's landing page, as shared and printed on the poster."""
+    return f"{public_base_url.rstrip('/')}/r/{code}"
+
+
+def poster_url(public_base_url: str, code: str) -> str:
+    return referral_link(public_base_url, code) + "/poster.png"
+
+
+async def issue_code(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    now: datetime,
+    program: ReferralProgram | None = None,
+) -> IssuedCode | NoCode:
+    """The customer's personal code — the one way codes are issued, for chat `/invite`, joins
+    through a customer's contact and the HTTP API alike.
+
+    Without `program`: the first live program by priority whose segment the customer matches,
+    so the customer gets the offer meant for them when several run. With a program: that one,
+    if it is live — naming a program is the business's own choice (an operator, the demo, the
+    shop's website through the API), so its segment, which only decides what a customer is
+    offered when nobody chose, is not applied. Open accounts only.
 
     Safe under concurrency: the unique constraints on (program, customer) and on the code decide;
     a lost race returns the winner's code, a code collision draws a new code.
     """
     customer = await session.get(Customer, customer_id)
-    if customer is None or customer.status != "open":
-        return None
-    program: ReferralProgram | None
-    if program_id is None:
-        program = await eligible_program(session, customer_id=customer_id, now=now)
-    else:
-        program = await session.get(ReferralProgram, program_id)
-        if program is not None and not is_live(program, now):
-            program = None
+    if customer is None:
+        return NoCode("customer_unknown")
+    if customer.status != "open":
+        return NoCode("customer_closed")
     if program is None:
-        return None
-    existing = await _code_of(session, program.id, customer_id)
+        running = await live_programs(session, now)
+        if not running:
+            return NoCode("no_program_running")
+        chosen = await eligible_program(session, customer_id=customer_id, now=now, programs=running)
+        if chosen is None:
+            return NoCode("no_eligible_program")
+    elif not is_live(program, now):
+        return NoCode("program_not_running")
+    else:
+        chosen = program
+    existing = await _code_of(session, chosen.id, customer_id)
     if existing is not None:
-        return existing
+        return IssuedCode(existing, chosen, created=False)
     dialect = session.get_bind().dialect.name
     for _ in range(_ATTEMPTS):
+        drawn = new_code()
         stmt = insert_ignoring_conflicts(dialect, ReferralCode.__table__).values(
-            code=new_code(), program_id=program.id, customer_id=customer_id, created_at=now
+            code=drawn, program_id=chosen.id, customer_id=customer_id, created_at=now
         )
         await session.execute(stmt)
-        existing = await _code_of(session, program.id, customer_id)
+        existing = await _code_of(session, chosen.id, customer_id)
         if existing is not None:
-            return existing
+            return IssuedCode(existing, chosen, created=existing.code == drawn)
     raise RuntimeError(f"could not draw a free referral code in {_ATTEMPTS} attempts")
+
+
+async def get_or_create_code(
+    session: AsyncSession, *, customer_id: int, now: datetime, program_id: int | None = None
+) -> ReferralCode | None:
+    """`issue_code` for callers that only need the code: None whenever none is issued."""
+    program = None
+    if program_id is not None:
+        program = await session.get(ReferralProgram, program_id)
+        if program is None:
+            return None
+    issued = await issue_code(session, customer_id=customer_id, now=now, program=program)
+    return issued.code if isinstance(issued, IssuedCode) else None
 
 
 async def _code_of(session: AsyncSession, program_id: int, customer_id: int) -> ReferralCode | None:

@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from config import Settings
 from models.masking import mask_name
+from models.referral.codes import referral_link
 from models.referral.poster_font import cjk_font
 
 WIDTH, HEIGHT = 750, 1334  # the usual phone-screen poster, 2× of 375 × 667
@@ -90,7 +91,7 @@ def poster_content(
     for the landing page's poster route and the chat `/invite` command alike."""
     name = (mask_name(inviter_name) if mask_names else (inviter_name or "").strip()) or ""
     return PosterContent(
-        link=f"{public_base_url.rstrip('/')}/r/{code}",
+        link=referral_link(public_base_url, code),
         title=title,
         offer_text=offer_text,
         inviter_name=name,

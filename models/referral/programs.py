@@ -53,6 +53,11 @@ def is_live(program: ReferralProgram, now: datetime) -> bool:
     return program.ends_at is None or now < program.ends_at
 
 
+async def program_by_key(session: AsyncSession, key: str) -> ReferralProgram | None:
+    stmt = select(ReferralProgram).where(ReferralProgram.key == key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def live_programs(session: AsyncSession, now: datetime) -> list[ReferralProgram]:
     """Running programs, first by priority (lower first), then by age."""
     stmt = (

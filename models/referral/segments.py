@@ -6,6 +6,7 @@ The facts about one customer come from one query; this runs for a single custome
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,9 +94,16 @@ def segment_matches(segment: Segment, facts: CustomerFacts, now: datetime) -> bo
 
 
 async def eligible_program(
-    session: AsyncSession, *, customer_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    now: datetime,
+    programs: Sequence[ReferralProgram] | None = None,
 ) -> ReferralProgram | None:
-    programs = await live_programs(session, now)
+    """The first of `programs` (default: the live ones, by priority) whose segment the
+    customer matches."""
+    if programs is None:
+        programs = await live_programs(session, now)
     if not programs:
         return None
     facts = await customer_facts(session, customer_id, now)

@@ -18,6 +18,7 @@ from bot.web.api.openapi import build_openapi
 from bot.web.api.problems import ApiError
 from bot.web.api.routes import OPENAPI_PATH, OPERATIONS
 from bot.web.api.views import ApiViews
+from bot.web.keys import CONTAINER
 
 View = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -35,9 +36,6 @@ def _guarded(view: View, token: SecretStr | None, public: bool) -> View:
 
 
 def setup_api(app: web.Application) -> None:
-    # app.py imports this package, so its container key is looked up only once the app exists.
-    from bot.web.app import CONTAINER
-
     container = app[CONTAINER]
     views = ApiViews(container)
     token = container.settings.api_token

@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from config.referral import KEY_PATTERN
 from models.importing.kinds import CUSTOMER_STATUS, EVENT_KIND, ORDER_STATUS
 from models.importing.messages import RowError
 from models.importing.values import (
@@ -314,6 +315,19 @@ class EventsIn(
     @property
     def items(self) -> list[EventIn]:
         return self.root if isinstance(self.root, list) else [self.root]
+
+
+class ReferralCodeIn(_Input):
+    """Which program's code. The body is optional: without it, or without `program`, the
+    program chat `/invite` would offer this customer."""
+
+    program: str | None = Field(
+        None,
+        pattern=KEY_PATTERN,
+        description="活动标识（fission.toml 中的 key），省略时按优先级取客户适用的进行中活动 / "
+        "program key; left out: the customer's running program, as chat /invite picks it",
+        examples=["default"],
+    )
 
 
 class RedeemIn(_Input):

@@ -47,6 +47,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     document: dict[str, Any] = {
         "operationId": op.view,
         "summary": op.summary,
+        **({"description": op.description} if op.description else {}),
         "parameters": [
             {
                 "name": name,
@@ -61,7 +62,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     }
     if op.request is not None:
         document["requestBody"] = {
-            "required": True,
+            "required": not op.body_optional,
             "content": _content(refs[(op.request, "validation")]),
         }
     if op.public:

@@ -196,6 +196,17 @@ class CodeOut(_Output):
     link: str
 
 
+class ReferralCodeOut(_Output):
+    """A customer's personal code and where it leads; the same code on every call."""
+
+    code: str = Field(description="邀请码 / referral code")
+    program: str = Field(description="活动标识 / program key")
+    title: str = Field(description="活动标题 / the program's title")
+    offer_text: str = Field(description="活动说明 / what the offer is")
+    link: str = Field(description="邀请链接（落地页），可直接分享 / the invite link to share")
+    poster_url: str = Field(description="带二维码的海报 PNG / the QR poster image")
+
+
 class CardOut(_Output):
     """The customer card: what staff see, masked, plus the referral side."""
 

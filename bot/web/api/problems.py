@@ -40,14 +40,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-async def read_json(request: web.Request) -> Any:
-    """The body as JSON, numbers with a fraction as `Decimal` (19.9 stays exactly 19.9)."""
+async def read_json(request: web.Request, *, optional: bool = False) -> Any:
+    """The body as JSON, numbers with a fraction as `Decimal` (19.9 stays exactly 19.9).
+    An empty body is refused, or read as `{}` (no fields given) when the body is optional."""
     if request.content_length is not None and request.content_length > MAX_API_BODY_BYTES:
         raise _too_large()
     raw = await request.read()
     if len(raw) > MAX_API_BODY_BYTES:
         raise _too_large()
     if not raw.strip():
+        if optional:
+            return {}
         raise ApiError(400, "empty_body", "请求体为空，应为 JSON / the body is empty, send JSON")
     try:
         return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)

@@ -29,9 +29,10 @@ from bot.web.api.problems import ApiError, not_found
 from models.customer import Customer
 from models.customer_card import CustomerNotFound, build_card
 from models.masking import mask_name
+from models.referral.codes import referral_link
 from models.referral.coupons import CouponView, find_coupon, redeem_coupon
 from models.referral.queries import RewardView, code_stats, rewards_summary
-from models.referral.tables import ReferralCode, ReferralProgram
+from models.referral.tables import ReferralProgram
 
 
 def coupon_out(view: CouponView, tz: tzinfo) -> CouponOut:
@@ -79,14 +80,6 @@ async def customer_card(container: Container, external_id: str) -> CardOut | Non
         return None
     async with container.db.uow() as uow:
         summary = await rewards_summary(uow.session, customer_id, now=now)
-        codes = (
-            await uow.session.execute(
-                select(ReferralCode.code, ReferralProgram.key)
-                .join(ReferralProgram, ReferralProgram.id == ReferralCode.program_id)
-                .where(ReferralCode.customer_id == customer_id)
-                .order_by(ReferralProgram.priority, ReferralCode.id)
-            )
-        ).all()
     stage, grade, orders = card.stage, card.grade, card.orders
     return CardOut(
         external_id=card.external_id,
@@ -131,8 +124,12 @@ async def customer_card(container: Container, external_id: str) -> CardOut | Non
         coupons=[coupon_out(view, tz) for view in summary.coupons],
         privileges=list(summary.privileges),
         referral_codes=[
-            CodeOut(code=code, program=key, link=f"{settings.public_base_url}/r/{code}")
-            for code, key in codes
+            CodeOut(
+                code=entry.code,
+                program=entry.program_key,
+                link=referral_link(settings.public_base_url, entry.code),
+            )
+            for entry in card.referral_codes
         ],
         invites=[
             InviteOut(
@@ -160,7 +157,7 @@ async def referral_stats(container: Container, code: str) -> ReferralStatsOut | 
         inviter = await uow.session.get_one(Customer, stats.inviter_customer_id)
     return ReferralStatsOut(
         code=stats.code,
-        link=f"{container.settings.public_base_url}/r/{stats.code}",
+        link=referral_link(container.settings.public_base_url, stats.code),
         program=ProgramOut(
             key=program.key,
             name=program.name,

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from bot.web.api.inputs import CustomerIn, EventsIn, OrderIn, RedeemIn
+from bot.web.api.inputs import CustomerIn, EventsIn, OrderIn, RedeemIn, ReferralCodeIn
 from bot.web.api.outputs import (
     CardOut,
     CustomerOut,
     EventsOut,
     OrderOut,
     RedeemOut,
+    ReferralCodeOut,
     ReferralStatsOut,
 )
 
@@ -41,6 +42,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     path_params: dict[str, str] = field(default_factory=dict)
     public: bool = False
+    body_optional: bool = False
+    description: str = ""  # what the summary leaves out: choices made, what a 409 means
 
     @property
     def full_path(self) -> str:
@@ -82,6 +85,34 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         request=EventsIn,
         errors=_BODY_ERRORS,
+    ),
+    Operation(
+        "POST",
+        "/customers/{external_id}/referral-code",
+        "post_referral_code",
+        "客户的专属邀请码、邀请链接和海报（幂等） / the customer's referral code, link and poster",
+        description=(
+            "同一客户在同一活动中永远是同一个邀请码，并发请求也一样；首次发放 201，之后 200。"
+            "不指定 program 时，与聊天中的“邀请”相同：在进行中的活动里按优先级取第一个面向该客户"
+            "（客户分群）的活动。指定 program 即由商家选定活动，不再按分群筛选。"
+            "409：客户已注销、没有进行中的活动、进行中的活动都不面向该客户、"
+            "指定的活动不存在或不在进行中，error.code 说明是哪一种。\n\n"
+            "One code per customer and program, the same on every call, concurrent ones too; 201 "
+            "when issued, 200 after. Without `program`, as chat /invite: the first running "
+            "program by priority whose segment includes the customer. Naming a program is the "
+            "shop's choice and skips the segment. 409 (error.code says which): the account is "
+            "closed (customer_closed), no program runs (no_program_running), none of the running "
+            "ones is for this customer (no_eligible_program), the named program does not exist "
+            "(program_not_found) or is not running (program_not_running)."
+        ),
+        responses={
+            201: (ReferralCodeOut, "新发放 / issued now"),
+            200: (ReferralCodeOut, "客户已有的邀请码 / the code the customer already had"),
+        },
+        request=ReferralCodeIn,
+        body_optional=True,
+        errors=(*_BODY_ERRORS, 404, 409),
+        path_params={"external_id": "客户编号 / the customer's external id"},
     ),
     Operation(
         "GET",

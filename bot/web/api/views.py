@@ -17,8 +17,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import Container
-from bot.web.api import queries, reads, upserts
-from bot.web.api.inputs import CustomerIn, EventsIn, OrderIn, RedeemIn, ValidationContext
+from bot.web.api import codes, queries, reads, upserts
+from bot.web.api.inputs import (
+    CustomerIn,
+    EventsIn,
+    OrderIn,
+    RedeemIn,
+    ReferralCodeIn,
+    ValidationContext,
+)
 from bot.web.api.outputs import EventsOut, RedeemOut
 from bot.web.api.problems import ApiError, invalid, not_found, read_json
 
@@ -45,8 +52,8 @@ class ApiViews:
     def _context(self) -> ValidationContext:
         return {"tz": self.tz, "locale": self.locale}
 
-    async def _body(self, request: web.Request, model: type[M]) -> M:
-        data = await read_json(request)
+    async def _body(self, request: web.Request, model: type[M], *, optional: bool = False) -> M:
+        data = await read_json(request, optional=optional)
         try:
             return model.model_validate(data, context=self._context())
         except ValidationError as exc:
@@ -114,6 +121,22 @@ class ApiViews:
 
         inserted, out = await self._transaction(work)
         return _json(out, 201 if inserted else 200)
+
+    async def post_referral_code(self, request: web.Request) -> web.Response:
+        external_id = request.match_info["external_id"]
+        data = await self._body(request, ReferralCodeIn, optional=True)
+
+        async def work(session: AsyncSession) -> tuple[bool, Any]:
+            return await codes.issue(
+                session,
+                external_id=external_id,
+                program_key=data.program,
+                now=self.container.clock(),
+                public_base_url=self.settings.public_base_url,
+            )
+
+        created, body = await self._transaction(work)
+        return _json(body, 201 if created else 200)
 
     async def get_customer(self, request: web.Request) -> web.Response:
         external_id = request.match_info["external_id"]

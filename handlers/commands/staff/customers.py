@@ -11,11 +11,12 @@ from handlers.commands.filters import ArgumentError, ParseEnv, required_text, sp
 from handlers.commands.registry import Router
 from handlers.commands.staff.lookup import one_customer
 from handlers.commands.staff.queries import ReferralFacts, referral_facts, stage_top
-from handlers.customer_card_text import STAGE_NAMES, format_money, render_card_text, stage_name
+from handlers.customer_card_text import STAGE_NAMES, render_card_text, stage_name
 from handlers.events import CardReply, Reply, TextReply
 from handlers.i18n import L, fill
 from models.clock import local_date
 from models.customer_card import CustomerCard, build_card
+from models.money import format_fen
 from models.stages import STAGES
 
 router = Router("staff.customers")
@@ -86,7 +87,8 @@ async def show_customer(call: CommandCall, query: str) -> list[Reply]:
         call.ctx.db, found.customer_id, tz=settings.tz, grading=settings.grading
     )
     facts = await referral_facts(call.session, found.customer_id)
-    body = [render_card_text(card, call.locale), *_referral_lines(call, facts)]
+    card_text = render_card_text(card, call.locale, public_base_url=settings.public_base_url)
+    body = [card_text, *_referral_lines(call, facts)]
     body += _playbook_lines(call, card)
     return [
         CardReply(
@@ -210,7 +212,7 @@ async def show_stage(call: CommandCall, query: StageQuery) -> list[Reply]:
                 name=entry.masked_name or "-",
                 phone=entry.masked_phone or "-",
                 external_id=entry.external_id,
-                total=format_money(entry.total_fen),
+                total=format_fen(entry.total_fen),
                 orders=entry.orders,
                 last=call.t(TEXT, "stage_last", day=local_date(last, tz)) if last else "",
                 grade=call.t(TEXT, "stage_grade", grade=entry.grade) if entry.grade else "",

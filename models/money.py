@@ -1,0 +1,16 @@
+"""Money as text. Amounts are integer fen (分) everywhere in Fission; this is the one place that
+turns them into what a person reads — in chat replies, CLI output and reports alike."""
+
+from __future__ import annotations
+
+
+def format_fen(fen: int) -> str:
+    """`129900` → `¥1,299.00`, `-50` → `-¥0.50`.
+
+    The sign goes before the currency sign and the digits come from the absolute value: floor
+    division of a negative amount (`-50 // 100 == -1`) would print a whole yuan too much.
+    No float on the way, so no amount is ever off by a fen.
+    """
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}¥{yuan:,}.{cents:02d}"
