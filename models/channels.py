@@ -20,8 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, utcnow
 
 INBOUND_STATUSES = ("pending", "working", "done", "failed")
-# What the stored payload describes; the worker routes on it.
-INBOUND_KINDS = ("message", "join", "group_change")
+# What the stored payload describes; the worker routes on it. `ignored`: a verified event with
+# no work to do, stored `done` with only its type (de-duplication, and what arrives).
+INBOUND_KINDS = ("message", "join", "group_change", "ignored")
 OUTBOUND_STATUSES = ("sending", "sent", "outside_window", "rate_limited", "failed")
 
 

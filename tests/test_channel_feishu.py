@@ -124,17 +124,35 @@ async def test_cards_and_posters(db: Database) -> None:
         assert upload.form["image_type"] == "message"
 
 
-async def test_other_event_types_and_bot_messages_are_ignored_with_200(db: Database) -> None:
+async def test_other_event_types_and_bot_messages_are_stored_as_ignored_with_200(
+    db: Database,
+) -> None:
     async with channel_app(db) as h:
-        assert await post(h, event("message_read.json")) == (200, {"msg": "ignored"})
+        assert await post(h, event("message_read.json")) == (200, {"msg": "success"})
         unknown = event("message_read.json")
         unknown["header"] |= {"event_type": "contact.user.created_v3", "event_id": "evt-x"}
-        assert await post(h, unknown) == (200, {"msg": "ignored"})
+        assert await post(h, unknown) == (200, {"msg": "success"})
+        assert await post(h, unknown) == (200, {"msg": "success"})  # redelivered
         from_bot = event("message_group.json")
         from_bot["event"]["sender"]["sender_type"] = "app"
-        assert await post(h, from_bot) == (200, {"msg": "ignored"})
+        assert await post(h, from_bot) == (200, {"msg": "success"})
         await h.settle()
-        assert await h.inbound() == []
+        rows = await h.inbound()
+        assert [(r.event_id, r.kind, r.status, r.payload) for r in rows] == [
+            (
+                "aa11bb22cc33dd44ee55ff6677889900",
+                "ignored",
+                "done",
+                {"type": "im.message.message_read_v1"},
+            ),
+            ("evt-x", "ignored", "done", {"type": "contact.user.created_v3"}),
+            (
+                "5e3702a84e847582be8db7fb73283c02",
+                "ignored",
+                "done",
+                {"type": "im.message.receive_v1"},
+            ),
+        ]
         assert h.echo.messages == []
         assert h.feishu.requests == []
 

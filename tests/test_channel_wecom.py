@@ -187,7 +187,7 @@ async def test_group_join_is_resolved_through_the_group_chat_api(db: Database) -
         assert (row.kind, row.status) == ("group_change", "done")
 
 
-async def test_ignored_events_are_answered_and_not_stored(db: Database) -> None:
+async def test_ignored_events_are_answered_and_stored_as_ignored(db: Database) -> None:
     async with channel_app(db) as h:
         enter_agent = (
             "<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>"
@@ -196,6 +196,13 @@ async def test_ignored_events_are_answered_and_not_stored(db: Database) -> None:
             "<EventKey><![CDATA[]]></EventKey><AgentID>1000002</AgentID></xml>"
         )
         assert await post(h, enter_agent) == (200, "")
+        assert await post(h, enter_agent) == (200, "")  # WeCom's retry
         await h.settle()
-        assert await h.inbound() == []
+        [row] = await h.inbound()
+        assert (row.kind, row.status, row.payload) == (
+            "ignored",
+            "done",
+            {"type": "event:enter_agent"},
+        )
+        assert h.echo.messages == []
         assert h.wecom.requests == []

@@ -48,10 +48,23 @@ class InboundStore:
         self.max_attempts = max_attempts
 
     async def accept(
-        self, *, platform: str, app_id: str, event_id: str, kind: str, payload: dict[str, Any]
+        self,
+        *,
+        platform: str,
+        app_id: str,
+        event_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        work: bool = True,
     ) -> StoredEvent | None:
-        """Store a new event, claimed for work; None if this event was stored before."""
+        """Store a new event, claimed for work (or, `work=False`, done at once: an event with
+        nothing to do); None if this event was stored before."""
         now = self._clock()
+        state: dict[str, Any] = (
+            {"status": "working", "attempts": 1, "started_at": now}
+            if work
+            else {"status": "done", "attempts": 0, "finished_at": now}
+        )
         insert: Any = (
             postgresql.insert(InboundEvent)
             if self._db.dialect == "postgresql"
@@ -66,10 +79,8 @@ class InboundStore:
                         event_id=event_id[:128],
                         kind=kind,
                         payload=payload,
-                        status="working",
-                        attempts=1,
                         received_at=now,
-                        started_at=now,
+                        **state,
                     )
                     .on_conflict_do_nothing(index_elements=["platform", "app_id", "event_id"])
                     .returning(InboundEvent.id)
@@ -78,7 +89,9 @@ class InboundStore:
             await uow.commit()
         if row_id is None:
             return None
-        return StoredEvent(row_id, platform, app_id, event_id, kind, payload, attempts=1)
+        return StoredEvent(
+            row_id, platform, app_id, event_id, kind, payload, attempts=state["attempts"]
+        )
 
     async def claim(self, row_id: int) -> StoredEvent | None:
         """Take an unfinished event whose previous worker is gone (or that waits for a retry)."""

@@ -12,7 +12,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
+from wechatpy.crypto import WeChatCrypto
 
 from bot.bootstrap import bootstrap
 from bot.channels.dispatcher import Dispatcher
@@ -135,6 +137,19 @@ class Harness:
         async with self.db.uow() as uow:
             rows = await uow.session.execute(select(OutboundMessage).order_by(OutboundMessage.id))
             return list(rows.scalars())
+
+
+def decrypt_reply(text: str) -> dict[str, str]:
+    """The fields of an encrypted Official Account passive reply, decrypted as WeChat does."""
+    envelope = fromstring(text)
+    crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES, WECHAT_APP)
+    plain = crypto.decrypt_message(
+        {"Encrypt": envelope.findtext("Encrypt")},
+        envelope.findtext("MsgSignature"),
+        envelope.findtext("TimeStamp"),
+        envelope.findtext("Nonce"),
+    )
+    return {child.tag: child.text or "" for child in fromstring(plain)}
 
 
 def settings_for(

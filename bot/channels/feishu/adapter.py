@@ -19,10 +19,15 @@ import logging
 from typing import Any
 
 from bot.channels.base import CallbackRequest, CallbackResponse, forbidden, malformed
-from bot.channels.channel import Channel, ChannelDeps
+from bot.channels.channel import IGNORED, Channel, ChannelDeps
 from bot.channels.feishu.api import FeishuApi
 from bot.channels.feishu.crypto import FeishuCipher
-from bot.channels.feishu.events import IGNORED, parse_event, to_chat_message
+from bot.channels.feishu.events import (
+    IGNORED_TYPES,
+    parse_event,
+    schema_one_event,
+    to_chat_message,
+)
 from bot.channels.feishu.render import card_content, text_content
 from bot.channels.media import MediaCache
 from bot.channels.outbound.errors import RATE_LIMITED, ApiError, SendResult
@@ -73,17 +78,18 @@ class FeishuChannel(Channel):
             require_signature(expected, req.headers.get("X-Lark-Signature"))
         if body.get("schema") != "2.0":
             self._check_token(body.get("token"))
-            return CallbackResponse.json({"msg": "ignored"}, result="ignored")
-        header = body.get("header")
-        self._check_token(header.get("token") if isinstance(header, dict) else None)
-        parsed = parse_event(body, app_id=self.app_id, now=self.deps.clock())
-        if parsed is None:
-            event_type = header.get("event_type") if isinstance(header, dict) else None
-            if event_type not in IGNORED:
-                log.info("feishu: ignoring event type %s", event_type)
-            return CallbackResponse.json({"msg": "ignored"}, result="ignored")
-        new = await self.accept(parsed)
-        return CallbackResponse.json({"msg": "success"}, result="accepted" if new else "duplicate")
+            parsed = schema_one_event(body)
+        else:
+            header = body.get("header")
+            self._check_token(header.get("token") if isinstance(header, dict) else None)
+            parsed = parse_event(body, app_id=self.app_id, now=self.deps.clock())
+        if not await self.accept(parsed):
+            return CallbackResponse.json({"msg": "success"}, result="duplicate")
+        if parsed.kind == IGNORED:
+            if parsed.payload["type"] not in IGNORED_TYPES:
+                log.info("feishu: ignoring event type %s", parsed.payload["type"])
+            return CallbackResponse.json({"msg": "success"}, result="ignored")
+        return CallbackResponse.json({"msg": "success"}, result="accepted")
 
     def _check_token(self, token: object) -> None:
         if self.verification_token and not same(
