@@ -4,6 +4,7 @@ private chats, group joins, ignored types; replies through the fake im/v1 API.""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,28 @@ async def test_wrong_verification_token_in_an_event_is_refused(db: Database) -> 
         status, body = await post(h, payload)
         assert (status, body["error"]["code"]) == (403, "bad_token")
         assert await h.inbound() == []
+
+
+async def test_events_not_encrypted_or_not_signed_are_refused(db: Database) -> None:
+    async with channel_app(db) as h:
+        payload = event("message_p2p.json")
+        # Signed with the right key and token inside, but not encrypted: Feishu encrypts every
+        # event once an Encrypt Key is set, so this did not come from Feishu.
+        plain = json.dumps(payload).encode()
+        ts = h.clock.timestamp()
+        signature = hashlib.sha256((ts + "n1" + FEISHU_KEY).encode() + plain).hexdigest()
+        signed = {
+            "X-Lark-Request-Timestamp": ts,
+            "X-Lark-Request-Nonce": "n1",
+            "X-Lark-Signature": signature,
+        }
+        resp = await h.client.post("/feishu/events", data=plain, headers=signed)
+        assert (resp.status, (await resp.json())["error"]["code"]) == (403, "not_encrypted")
+        # Encrypted, but without the signature headers.
+        headers, body = feishu_post(payload, encrypt_key=FEISHU_KEY, timestamp=ts)
+        del headers["X-Lark-Signature"]
+        resp = await h.client.post("/feishu/events", data=body, headers=headers)
+        assert (resp.status, (await resp.json())["error"]["code"]) == (403, "bad_signature")
+        await h.settle()
+        assert await h.inbound() == []
+        assert h.echo.messages == []
