@@ -145,8 +145,6 @@ class Settings(BaseSettings):
     reports: ReferralReportRules = Field(default_factory=ReferralReportRules)
     # Per-stage goal, actions, owner, follow-up cadence on the customer card (config/playbook.py)
     playbook: Playbook = Field(default_factory=Playbook)
-    # The web chat simulator at /simulator (`fission serve --demo` turns it on).
-    simulator_enabled: bool = False
     # The scheduler of nightly lifecycle and hourly settlement (`[scheduler]`, jobs/).
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
