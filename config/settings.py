@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     locale: str = Field("zh-CN", pattern="^(zh-CN|en)$")
     public_base_url: str = "http://127.0.0.1:8080"
     api_token: SecretStr | None = None
+    # Bearer token for /metrics from anywhere; unset, /metrics is served to loopback only.
+    metrics_token: SecretStr | None = None
     mask_names: bool = True
     # Landing page, posters and click hashing (issue 4, bot/web/landing.py).
     # A WeCom "contact me" link or group invite shown as a QR on the landing page.
