@@ -45,6 +45,7 @@ class InboundEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Start of the working attempt's lease: its claim, then each renewal while its handler runs.
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
