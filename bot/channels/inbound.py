@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models.channels import InboundEvent
+from models.channels import LAST_ERROR_MAX, InboundEvent
 from models.db import Database
 
 
@@ -168,7 +168,7 @@ class InboundStore:
         return await self._update_own(
             event,
             status="failed" if final else "pending",
-            last_error=error[:500],
+            last_error=error[:LAST_ERROR_MAX],
             finished_at=self._clock(),
         )
 

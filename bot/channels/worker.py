@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from bot.channels.inbound import InboundStore, StoredEvent
 from bot.channels.tasks import BackgroundTasks
 from handlers.events import Reply
+from models.channels import LAST_ERROR_MAX
+from models.error_text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ class EventWorker:
             log.exception(
                 "%s event %s failed (attempt %s)", event.platform, event.event_id, event.attempts
             )
-            await self._store.failed(event, f"{type(exc).__name__}: {exc}")
+            await self._store.failed(event, error_text(exc, limit=LAST_ERROR_MAX))
         else:
             await self._store.finish(event)
         finally:
