@@ -13,14 +13,11 @@ from fakes.harness import (
     WECHAT_AES,
     WECHAT_APP,
     WECHAT_TOKEN,
-    WECOM_AES,
-    WECOM_CORP,
-    WECOM_TOKEN,
     Harness,
     channel_app,
     decrypt_reply,
 )
-from fakes.signing import feishu_post, wechat_post, wecom_post
+from fakes.signing import feishu_post, wechat_post
 
 from models.db import Database
 
@@ -119,15 +116,7 @@ async def test_wecom_event_types(db: Database) -> None:
         answers = []
         for _ in range(2):  # WeCom retries every callback it thinks went unanswered
             for name, fields, _kind, _type in WECOM:
-                path, body = wecom_post(
-                    golden("wecom", name, fields),
-                    token=WECOM_TOKEN,
-                    aes_key=WECOM_AES,
-                    corp_id=WECOM_CORP,
-                    timestamp=h.clock.timestamp(),
-                )
-                resp = await h.client.post(path, data=body)
-                answers.append((name, resp.status, await resp.text()))
+                answers.append((name, *await h.post_wecom(golden("wecom", name, fields))))
             await h.settle()
         assert answers == [(name, 200, "") for name, *_ in WECOM] * 2
         assert await stored(h) == expected_rows([(kind, t) for _, _, kind, t in WECOM])

@@ -13,8 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fakes.harness import FAST, WECOM_AES, WECOM_CORP, WECOM_TOKEN, Clock, Harness, channel_app
-from fakes.signing import wecom_post
+from fakes.harness import FAST, Clock, Harness, channel_app
 
 from bot.channels.dispatcher import Dispatcher
 from bot.channels.inbound import InboundStore
@@ -37,14 +36,7 @@ class WallClock(Clock):
 
 
 async def post_text(h: Harness, text: str, msg_id: str) -> None:
-    path, body = wecom_post(
-        XML.format(text=text, msg_id=msg_id),
-        token=WECOM_TOKEN,
-        aes_key=WECOM_AES,
-        corp_id=WECOM_CORP,
-        timestamp=h.clock.timestamp(),
-    )
-    assert (await h.client.post(path, data=body)).status == 200
+    assert await h.post_wecom(XML.format(text=text, msg_id=msg_id)) == (200, "")
 
 
 async def test_a_handler_slower_than_the_lease_runs_once(db: Database) -> None:

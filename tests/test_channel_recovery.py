@@ -9,8 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fakes.harness import WECOM_AES, WECOM_CORP, WECOM_TOKEN, Clock, EchoDispatcher, channel_app
-from fakes.signing import feishu_post, wecom_post
+from fakes.harness import WECOM_CORP, Clock, EchoDispatcher, channel_app
+from fakes.signing import feishu_post
 from sqlalchemy import select
 
 from bot.channels.dispatcher import Dispatcher
@@ -62,14 +62,7 @@ async def test_an_event_left_working_by_a_dead_process_is_finished_on_start_up(
         assert sent.json["text"] == {"content": "echo: /points"}
         # WeCom retries the same message after the restart: still nothing twice.
         xml = (DATA / "wecom" / "text_message.xml").read_text(encoding="utf-8")
-        path, body = wecom_post(
-            xml.format(text="/points", msg_id="900001"),
-            token=WECOM_TOKEN,
-            aes_key=WECOM_AES,
-            corp_id=WECOM_CORP,
-            timestamp=clock.timestamp(),
-        )
-        assert (await h.client.post(path, data=body)).status == 200
+        assert await h.post_wecom(xml.format(text="/points", msg_id="900001")) == (200, "")
         await h.settle()
         assert len(h.wecom.calls("/cgi-bin/message/send")) == 1
 
@@ -124,14 +117,7 @@ async def test_a_failure_text_keeps_no_phone_or_name_from_the_sql(
 
     async with channel_app(db, dispatcher=Dispatcher(message=message, join=join)) as h:
         xml = (DATA / "wecom" / "text_message.xml").read_text(encoding="utf-8")
-        path, body = wecom_post(
-            xml.format(text="/points", msg_id="900002"),
-            token=WECOM_TOKEN,
-            aes_key=WECOM_AES,
-            corp_id=WECOM_CORP,
-            timestamp=h.clock.timestamp(),
-        )
-        assert (await h.client.post(path, data=body)).status == 200
+        assert await h.post_wecom(xml.format(text="/points", msg_id="900002")) == (200, "")
         await h.settle()
         [row] = await h.inbound()
         assert row.status == "pending"

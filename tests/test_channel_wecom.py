@@ -7,8 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fakes.harness import PNG, WECOM_AES, WECOM_CORP, WECOM_TOKEN, Clock, Harness, channel_app
-from fakes.signing import wecom_post
+from fakes.harness import PNG, WECOM_CORP, Clock, Harness, channel_app
 
 from models.db import Database
 
@@ -24,15 +23,7 @@ def xml(name: str, **fields: str) -> str:
 
 
 async def post(h: Harness, plain_xml: str) -> tuple[int, str]:
-    path, body = wecom_post(
-        plain_xml,
-        token=WECOM_TOKEN,
-        aes_key=WECOM_AES,
-        corp_id=WECOM_CORP,
-        timestamp=h.clock.timestamp(),
-    )
-    resp = await h.client.post(path, data=body)
-    return resp.status, await resp.text()
+    return await h.post_wecom(plain_xml)
 
 
 async def test_url_verification_with_the_published_echostr(db: Database) -> None:

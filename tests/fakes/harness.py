@@ -22,6 +22,7 @@ from bot.channels.registry import ChannelOptions, ChannelRegistry, build_channel
 from bot.web.app import create_app
 from config import load_settings
 from fakes.feishu import FakeFeishu
+from fakes.signing import wecom_post
 from fakes.wechat import FakeWeChat
 from fakes.wecom import FakeWeCom
 from handlers.events import (
@@ -127,6 +128,18 @@ class Harness:
     async def settle(self) -> None:
         """Wait for the work started after the acknowledgements."""
         await asyncio.wait_for(self.registry.tasks.join(), timeout=10)
+
+    async def post_wecom(self, plain_xml: str) -> tuple[int, str]:
+        """`plain_xml` signed and encrypted as WeCom posts it to /wecom/callback, now."""
+        path, body = wecom_post(
+            plain_xml,
+            token=WECOM_TOKEN,
+            aes_key=WECOM_AES,
+            corp_id=WECOM_CORP,
+            timestamp=self.clock.timestamp(),
+        )
+        resp = await self.client.post(path, data=body)
+        return resp.status, await resp.text()
 
     async def inbound(self) -> list[InboundEvent]:
         async with self.db.uow() as uow:
