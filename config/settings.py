@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     locale: str = Field("zh-CN", pattern="^(zh-CN|en)$")
     public_base_url: str = "http://127.0.0.1:8080"
     api_token: SecretStr | None = None
+    # Bearer token for /metrics from anywhere; unset, /metrics is served to loopback only.
+    metrics_token: SecretStr | None = None
     mask_names: bool = True
     # Landing page, posters and click hashing (issue 4, bot/web/landing.py).
     # A WeCom "contact me" link or group invite shown as a QR on the landing page.
@@ -149,8 +151,6 @@ class Settings(BaseSettings):
     reports: ReferralReportRules = Field(default_factory=ReferralReportRules)
     # Per-stage goal, actions, owner, follow-up cadence on the customer card (config/playbook.py)
     playbook: Playbook = Field(default_factory=Playbook)
-    # The web chat simulator at /simulator (`fission serve --demo` turns it on).
-    simulator_enabled: bool = False
     # The scheduler of nightly lifecycle and hourly settlement (`[scheduler]`, jobs/).
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     # Reactivation campaigns (`[[campaigns]]`) and the rules all of them share (`[marketing]`,
@@ -229,13 +229,16 @@ class Settings(BaseSettings):
 
     @property
     def feishu(self) -> FeishuCredentials | None:
-        if not (self.feishu_app_id and self.feishu_app_secret):
+        """All four keys, or no Feishu channel (`load_settings` refuses a partial set)."""
+        app_id, secret = self.feishu_app_id, _secret(self.feishu_app_secret)
+        token, key = _secret(self.feishu_verification_token), _secret(self.feishu_encrypt_key)
+        if not (app_id and secret and token and key):
             return None
         return FeishuCredentials(
-            app_id=self.feishu_app_id,
-            app_secret=self.feishu_app_secret.get_secret_value(),
-            verification_token=_secret(self.feishu_verification_token),
-            encrypt_key=_secret(self.feishu_encrypt_key),
+            app_id=app_id,
+            app_secret=secret,
+            verification_token=token,
+            encrypt_key=key,
             api_base=self.feishu_api_base,
         )
 
@@ -279,9 +282,33 @@ class WeChatCredentials:
 class FeishuCredentials:
     app_id: str
     app_secret: str = field(repr=False)
-    verification_token: str | None = field(repr=False)
-    encrypt_key: str | None = field(repr=False)
+    verification_token: str = field(repr=False)
+    encrypt_key: str = field(repr=False)
     api_base: str
+
+
+# The Feishu channel fails closed: it runs with all four keys or not at all. The Verification
+# Token proves an event (and the URL verification) comes from Feishu; the Encrypt Key is needed
+# as well, because only with it does Feishu encrypt events and sign them (X-Lark-Signature over
+# timestamp, nonce and body) — without it the token travels in every plaintext body, nothing
+# dates the request, and anyone who once saw a body (a logging proxy) could forge events.
+_CREDENTIALS_PAGE = ("凭证与基础信息", "Credentials & Basic Info")
+_ENCRYPTION_PAGE = ("事件与回调 › 加密策略", "Events & Callbacks › Encryption Strategy")
+# Each key, and where the Feishu developer console shows it (Chinese, English).
+FEISHU_KEYS = {
+    "feishu_app_id": _CREDENTIALS_PAGE,
+    "feishu_app_secret": _CREDENTIALS_PAGE,
+    "feishu_verification_token": _ENCRYPTION_PAGE,
+    "feishu_encrypt_key": _ENCRYPTION_PAGE,
+}
+
+
+def missing_feishu_keys(settings: Settings) -> list[str]:
+    """The Feishu keys an operator still has to set, once any of them is set."""
+    present = {key: bool(getattr(settings, key)) for key in FEISHU_KEYS}
+    if not any(present.values()):
+        return []
+    return [key for key, is_set in present.items() if not is_set]
 
 
 class _PathHolder:
@@ -336,9 +363,18 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     """Build validated settings or raise `ConfigError` with a message naming each bad key."""
     _CONFIG_PATH.set(resolve_config_path(config_file))
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         lines = [f"  {setting_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise ConfigError("配置无效 / invalid configuration:\n" + "\n".join(lines)) from exc
     finally:
         _CONFIG_PATH.set(None)
+    missing = missing_feishu_keys(settings)
+    if missing:
+        lines = [
+            f"  {setting_name((key,))}: 飞书渠道需要此项（开发者后台 › {FEISHU_KEYS[key][0]}）"
+            f"/ required by the Feishu channel (developer console › {FEISHU_KEYS[key][1]})"
+            for key in missing
+        ]
+        raise ConfigError("配置无效 / invalid configuration:\n" + "\n".join(lines))
+    return settings

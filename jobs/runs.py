@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.exc import StatementError
 
 from models.db import Database
+from models.error_text import error_text
 from models.job_runs import ERROR_MAX, JobRun
 from models.upsert import dialect_insert
 
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["succeeded", "failed", "skipped"]
 INTERRUPTED = "interrupted: the process stopped before the job finished"
-_CREDENTIALS = re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,6 @@ class RunResult:
 
 def runner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
-
-
-def error_text(exc: BaseException) -> str:
-    """What is stored and shown of a failure: the exception's type and message, without SQL
-    parameters (which may hold customer data) or passwords in connection URLs."""
-    if isinstance(exc, StatementError) and exc.orig is not None:
-        exc = exc.orig
-    message = _CREDENTIALS.sub(r"\1***@", str(exc)).strip()
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return text[:ERROR_MAX]
 
 
 async def claim(db: Database, job: str, slot: datetime, now: datetime) -> int | None:
@@ -102,7 +90,7 @@ async def run_slot(
         await asyncio.shield(finish(db, run_id, "failed", clock(), INTERRUPTED))
         raise
     except Exception as exc:  # a failing job is recorded, it never takes the server down
-        error = error_text(exc)
+        error = error_text(exc, limit=ERROR_MAX)
         log.exception("job %s slot %s failed", job, slot.isoformat())
         await finish(db, run_id, "failed", clock(), error)
         return RunResult(job, slot, "failed", error)

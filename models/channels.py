@@ -20,8 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, utcnow
 
 INBOUND_STATUSES = ("pending", "working", "done", "failed")
-# What the stored payload describes; the worker routes on it.
-INBOUND_KINDS = ("message", "join", "group_change")
+# What the stored payload describes; the worker routes on it. `ignored`: a verified event with
+# no work to do, stored `done` with only its type (de-duplication, and what arrives).
+INBOUND_KINDS = ("message", "join", "group_change", "ignored")
+LAST_ERROR_MAX = 500
 OUTBOUND_STATUSES = ("sending", "sent", "outside_window", "rate_limited", "failed")
 
 
@@ -42,8 +44,9 @@ class InboundEvent(Base):
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(String(LAST_ERROR_MAX))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Start of the working attempt's lease: its claim, then each renewal while its handler runs.
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 

@@ -16,7 +16,10 @@ from sqlalchemy.ext.asyncio import (
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout on every connection.
+    Statement parameters (customers' names and phones) never appear in its error messages,
+    which end up in logs and stored failure texts."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30})

@@ -21,13 +21,11 @@ from fakes.harness import (
     WECHAT_AES,
     WECHAT_APP,
     WECHAT_TOKEN,
-    WECOM_AES,
     WECOM_CORP,
-    WECOM_TOKEN,
     Harness,
     channel_app,
 )
-from fakes.signing import feishu_post, wechat_post, wecom_post
+from fakes.signing import feishu_post, wechat_post
 from sqlalchemy import func, select
 
 from bot.channels.dispatcher import real_dispatcher
@@ -164,14 +162,7 @@ async def test_wecom_group_join_way_state_is_the_code_owners_referral(db: Databa
     async with channel_app(db, dispatcher=real_dispatcher()) as h:
         h.wecom.group_chats["wrGROUP0001"] = chat
         xml = (DATA / "wecom" / "change_external_chat_add_member.xml").read_text("utf-8")
-        path, body = wecom_post(
-            xml,
-            token=WECOM_TOKEN,
-            aes_key=WECOM_AES,
-            corp_id=WECOM_CORP,
-            timestamp=h.clock.timestamp(),
-        )
-        assert (await h.client.post(path, data=body)).status == 200
+        assert await h.post_wecom(xml) == (200, "")
         await h.settle()
 
         assert await invitations(db) == [("wecom:wmNEWMEMBER", inviter, "wecom_group", "joined")]

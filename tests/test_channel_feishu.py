@@ -4,6 +4,7 @@ private chats, group joins, ignored types; replies through the fake im/v1 API.""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -124,17 +125,35 @@ async def test_cards_and_posters(db: Database) -> None:
         assert upload.form["image_type"] == "message"
 
 
-async def test_other_event_types_and_bot_messages_are_ignored_with_200(db: Database) -> None:
+async def test_other_event_types_and_bot_messages_are_stored_as_ignored_with_200(
+    db: Database,
+) -> None:
     async with channel_app(db) as h:
-        assert await post(h, event("message_read.json")) == (200, {"msg": "ignored"})
+        assert await post(h, event("message_read.json")) == (200, {"msg": "success"})
         unknown = event("message_read.json")
         unknown["header"] |= {"event_type": "contact.user.created_v3", "event_id": "evt-x"}
-        assert await post(h, unknown) == (200, {"msg": "ignored"})
+        assert await post(h, unknown) == (200, {"msg": "success"})
+        assert await post(h, unknown) == (200, {"msg": "success"})  # redelivered
         from_bot = event("message_group.json")
         from_bot["event"]["sender"]["sender_type"] = "app"
-        assert await post(h, from_bot) == (200, {"msg": "ignored"})
+        assert await post(h, from_bot) == (200, {"msg": "success"})
         await h.settle()
-        assert await h.inbound() == []
+        rows = await h.inbound()
+        assert [(r.event_id, r.kind, r.status, r.payload) for r in rows] == [
+            (
+                "aa11bb22cc33dd44ee55ff6677889900",
+                "ignored",
+                "done",
+                {"type": "im.message.message_read_v1"},
+            ),
+            ("evt-x", "ignored", "done", {"type": "contact.user.created_v3"}),
+            (
+                "5e3702a84e847582be8db7fb73283c02",
+                "ignored",
+                "done",
+                {"type": "im.message.receive_v1"},
+            ),
+        ]
         assert h.echo.messages == []
         assert h.feishu.requests == []
 
@@ -146,3 +165,28 @@ async def test_wrong_verification_token_in_an_event_is_refused(db: Database) -> 
         status, body = await post(h, payload)
         assert (status, body["error"]["code"]) == (403, "bad_token")
         assert await h.inbound() == []
+
+
+async def test_events_not_encrypted_or_not_signed_are_refused(db: Database) -> None:
+    async with channel_app(db) as h:
+        payload = event("message_p2p.json")
+        # Signed with the right key and token inside, but not encrypted: Feishu encrypts every
+        # event once an Encrypt Key is set, so this did not come from Feishu.
+        plain = json.dumps(payload).encode()
+        ts = h.clock.timestamp()
+        signature = hashlib.sha256((ts + "n1" + FEISHU_KEY).encode() + plain).hexdigest()
+        signed = {
+            "X-Lark-Request-Timestamp": ts,
+            "X-Lark-Request-Nonce": "n1",
+            "X-Lark-Signature": signature,
+        }
+        resp = await h.client.post("/feishu/events", data=plain, headers=signed)
+        assert (resp.status, (await resp.json())["error"]["code"]) == (403, "not_encrypted")
+        # Encrypted, but without the signature headers.
+        headers, body = feishu_post(payload, encrypt_key=FEISHU_KEY, timestamp=ts)
+        del headers["X-Lark-Signature"]
+        resp = await h.client.post("/feishu/events", data=body, headers=headers)
+        assert (resp.status, (await resp.json())["error"]["code"]) == (403, "bad_signature")
+        await h.settle()
+        assert await h.inbound() == []
+        assert h.echo.messages == []

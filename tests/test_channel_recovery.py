@@ -1,5 +1,6 @@
 """Work after the acknowledgement survives failures: a crashed process's events are picked up
-on start-up, a failed join is retried by the sweep, and gives up after the last attempt."""
+on start-up, a failed join is retried by the sweep, and gives up after the last attempt; what
+is kept of a failure names no customer."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from fakes.harness import WECOM_AES, WECOM_CORP, WECOM_TOKEN, Clock, EchoDispatcher, channel_app
-from fakes.signing import feishu_post, wecom_post
+import pytest
+from fakes.harness import WECOM_CORP, Clock, EchoDispatcher, channel_app
+from fakes.signing import feishu_post
 from sqlalchemy import select
 
+from bot.channels.dispatcher import Dispatcher
 from bot.channels.payloads import message_to_json
-from handlers.events import ChatMessage
+from handlers.events import ChatMessage, HandlerContext, JoinEvent, Reply
 from models.channels import InboundEvent
+from models.customer import Customer
 from models.db import Database
 
 DATA = Path(__file__).parent / "data"
@@ -58,14 +62,7 @@ async def test_an_event_left_working_by_a_dead_process_is_finished_on_start_up(
         assert sent.json["text"] == {"content": "echo: /points"}
         # WeCom retries the same message after the restart: still nothing twice.
         xml = (DATA / "wecom" / "text_message.xml").read_text(encoding="utf-8")
-        path, body = wecom_post(
-            xml.format(text="/points", msg_id="900001"),
-            token=WECOM_TOKEN,
-            aes_key=WECOM_AES,
-            corp_id=WECOM_CORP,
-            timestamp=clock.timestamp(),
-        )
-        assert (await h.client.post(path, data=body)).status == 200
+        assert await h.post_wecom(xml.format(text="/points", msg_id="900001")) == (200, "")
         await h.settle()
         assert len(h.wecom.calls("/cgi-bin/message/send")) == 1
 
@@ -103,3 +100,28 @@ async def test_after_the_last_attempt_the_event_stays_failed(db: Database) -> No
             row = (await uow.session.execute(select(InboundEvent))).scalar_one()
         assert (row.status, row.attempts) == ("failed", 3)
         assert h.echo.joins == []
+
+
+async def test_a_failure_text_keeps_no_phone_or_name_from_the_sql(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def message(ctx: HandlerContext, msg: ChatMessage) -> list[Reply]:
+        async with ctx.db.uow() as uow:  # the same customer twice: an IntegrityError
+            for _ in range(2):
+                uow.session.add(Customer(external_id="C-77", name="欧阳娜娜", phone="13812345678"))
+                await uow.session.flush()
+        return []
+
+    async def join(ctx: HandlerContext, event: JoinEvent) -> list[Reply]:
+        return []
+
+    async with channel_app(db, dispatcher=Dispatcher(message=message, join=join)) as h:
+        xml = (DATA / "wecom" / "text_message.xml").read_text(encoding="utf-8")
+        assert await h.post_wecom(xml.format(text="/points", msg_id="900002")) == (200, "")
+        await h.settle()
+        [row] = await h.inbound()
+        assert row.status == "pending"
+        assert row.last_error is not None and "external_id" in row.last_error  # what failed
+        for secret in ("13812345678", "12345678", "欧阳娜娜", "娜娜"):
+            assert secret not in row.last_error
+            assert secret not in caplog.text  # the logged traceback neither

@@ -16,9 +16,9 @@ from fakes.harness import (
     EchoDispatcher,
     Harness,
     channel_app,
+    decrypt_reply,
 )
 from fakes.signing import sha1_signature, wechat_post
-from wechatpy.crypto import WeChatCrypto
 
 from models.db import Database
 
@@ -43,18 +43,6 @@ async def post(h: Harness, plain_xml: str, *, safe: bool = True) -> tuple[int, s
     )
     resp = await h.client.post(path, data=body)
     return resp.status, await resp.text()
-
-
-def decrypt_reply(text: str) -> dict[str, str]:
-    envelope = fromstring(text)
-    crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES, WECHAT_APP)
-    plain = crypto.decrypt_message(
-        {"Encrypt": envelope.findtext("Encrypt")},
-        envelope.findtext("MsgSignature"),
-        envelope.findtext("TimeStamp"),
-        envelope.findtext("Nonce"),
-    )
-    return {child.tag: child.text or "" for child in fromstring(plain)}
 
 
 async def test_url_verification_echoes_after_the_signature_check(db: Database) -> None:
@@ -190,11 +178,29 @@ async def test_outside_the_48_hour_window_is_a_result_not_a_storm(db: Database) 
         assert row.status == "done"
 
 
-async def test_unsubscribe_is_ignored_and_safe_mode_refuses_plaintext(db: Database) -> None:
+async def test_unsubscribe_is_stored_as_ignored_and_safe_mode_refuses_plaintext(
+    db: Database,
+) -> None:
     async with channel_app(db) as h:
         assert await post(h, xml("unsubscribe.xml")) == (200, "success")
         status, _ = await post(h, xml("text.xml", openid="o1", text="hi", msg_id="11"), safe=False)
         assert status == 400
         await h.settle()
-        assert await h.inbound() == []
+        [row] = await h.inbound()  # the unsubscribe, with nothing to do
+        assert (row.kind, row.payload) == ("ignored", {"type": "event:unsubscribe"})
         assert h.echo.messages == []
+
+
+async def test_an_event_type_wechatpy_does_not_know_is_acknowledged_and_stored(
+    db: Database,
+) -> None:
+    async with channel_app(db) as h:
+        popup = xml("subscribe_msg_popup_event.xml")
+        assert await post(h, popup) == (200, "success")
+        assert await post(h, popup) == (200, "success")  # WeChat's retry changes nothing
+        await h.settle()
+        [row] = await h.inbound()
+        assert (row.kind, row.status) == ("ignored", "done")
+        assert row.payload == {"type": "event:subscribe_msg_popup_event"}
+        assert h.echo.messages == [] and h.echo.joins == []
+        assert h.wechat.requests == []

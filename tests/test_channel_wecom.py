@@ -7,8 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fakes.harness import PNG, WECOM_AES, WECOM_CORP, WECOM_TOKEN, Clock, Harness, channel_app
-from fakes.signing import wecom_post
+from fakes.harness import PNG, WECOM_CORP, Clock, Harness, channel_app
 
 from models.db import Database
 
@@ -24,15 +23,7 @@ def xml(name: str, **fields: str) -> str:
 
 
 async def post(h: Harness, plain_xml: str) -> tuple[int, str]:
-    path, body = wecom_post(
-        plain_xml,
-        token=WECOM_TOKEN,
-        aes_key=WECOM_AES,
-        corp_id=WECOM_CORP,
-        timestamp=h.clock.timestamp(),
-    )
-    resp = await h.client.post(path, data=body)
-    return resp.status, await resp.text()
+    return await h.post_wecom(plain_xml)
 
 
 async def test_url_verification_with_the_published_echostr(db: Database) -> None:
@@ -187,7 +178,7 @@ async def test_group_join_is_resolved_through_the_group_chat_api(db: Database) -
         assert (row.kind, row.status) == ("group_change", "done")
 
 
-async def test_ignored_events_are_answered_and_not_stored(db: Database) -> None:
+async def test_ignored_events_are_answered_and_stored_as_ignored(db: Database) -> None:
     async with channel_app(db) as h:
         enter_agent = (
             "<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>"
@@ -196,6 +187,13 @@ async def test_ignored_events_are_answered_and_not_stored(db: Database) -> None:
             "<EventKey><![CDATA[]]></EventKey><AgentID>1000002</AgentID></xml>"
         )
         assert await post(h, enter_agent) == (200, "")
+        assert await post(h, enter_agent) == (200, "")  # WeCom's retry
         await h.settle()
-        assert await h.inbound() == []
+        [row] = await h.inbound()
+        assert (row.kind, row.status, row.payload) == (
+            "ignored",
+            "done",
+            {"type": "event:enter_agent"},
+        )
+        assert h.echo.messages == []
         assert h.wecom.requests == []

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakes.harness import WECOM_AES, WECOM_CORP, WECOM_TOKEN, Harness, channel_app
-from fakes.signing import wecom_post
+from fakes.harness import WECOM_CORP, Harness, channel_app
 from sqlalchemy import select
 
 from bot.channels.dispatcher import real_dispatcher
@@ -22,15 +21,7 @@ SEND = "/cgi-bin/message/send"
 async def say(h: Harness, text: str, msg_id: str) -> None:
     """`zhangsan`, a corp member, writes to the app."""
     plain = TEXT_MESSAGE.replace("{text}", text).replace("{msg_id}", msg_id)
-    path, body = wecom_post(
-        plain,
-        token=WECOM_TOKEN,
-        aes_key=WECOM_AES,
-        corp_id=WECOM_CORP,
-        timestamp=h.clock.timestamp(),
-    )
-    resp = await h.client.post(path, data=body)
-    assert (resp.status, await resp.text()) == (200, "")
+    assert await h.post_wecom(plain) == (200, "")
     await h.settle()
 
 

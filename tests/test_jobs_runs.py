@@ -69,6 +69,18 @@ async def test_a_failed_job_records_its_error_and_the_next_slot_runs(db: Databas
     ]
 
 
+async def test_a_phone_in_a_failure_message_is_stored_masked(db: Database) -> None:
+    async def pushy(ctx: JobContext, slot: datetime) -> None:
+        raise ValueError("no channel reaches 13812345678 (or +8613900001111), order 2024050112345")
+
+    jobs = {"pushy": JobSpec("pushy", settle_trigger, pushy)}
+    scheduler = JobScheduler(db, settings_for(db), clock=fixed(at(2026, 3, 10, 9, 30)), jobs=jobs)
+    failed = await scheduler.run_job("pushy", at(2026, 3, 10, 9))
+    assert failed.error == (
+        "ValueError: no channel reaches 138****5678 (or 139****1111), order 2024050112345"
+    )
+
+
 async def test_missed_slots_run_once_on_start(db: Database) -> None:
     await customer_with_order(db, at(2026, 3, 7, 12))
     settings = settings_for(db)

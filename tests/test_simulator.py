@@ -1,5 +1,5 @@
-"""The web chat simulator over HTTP (both backends): enabled only by setting, personas, messages
-through the console channel into the real dispatcher, and clear errors for bad input."""
+"""The web chat simulator over HTTP (both backends): only where the app asks for it, personas,
+messages through the console channel into the real dispatcher, and clear errors for bad input."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ from models.db import Database
 Client = TestClient[web.Request, web.Application]
 
 
-async def _client(db: Database, tmp_path: Path, **settings: Any) -> Client:
-    loaded = load_settings(database_url=str(db.engine.url), state_dir=tmp_path, **settings)
-    client: Client = TestClient(TestServer(create_app(bootstrap(loaded, db=db))))
+async def _client(db: Database, tmp_path: Path, *, simulator: bool) -> Client:
+    loaded = load_settings(database_url=str(db.engine.url), state_dir=tmp_path)
+    app = create_app(bootstrap(loaded, db=db), simulator=simulator)
+    client: Client = TestClient(TestServer(app))
     await client.start_server()
     return client
 
@@ -36,7 +37,7 @@ async def _client(db: Database, tmp_path: Path, **settings: Any) -> Client:
 @pytest.fixture
 async def sim(db: Database, tmp_path: Path) -> AsyncIterator[tuple[Client, People]]:
     people = await seed_people(db)
-    client = await _client(db, tmp_path, simulator_enabled=True)
+    client = await _client(db, tmp_path, simulator=True)
     try:
         yield client, people
     finally:
@@ -51,8 +52,8 @@ async def _say(client: Client, persona: str, text: str, chat: str = "private") -
     return (await resp.json())["replies"]
 
 
-async def test_simulator_is_off_unless_enabled(db: Database, tmp_path: Path) -> None:
-    client = await _client(db, tmp_path)
+async def test_simulator_is_off_unless_asked_for(db: Database, tmp_path: Path) -> None:
+    client = await _client(db, tmp_path, simulator=False)
     try:
         for path in ("/simulator", "/simulator/personas"):
             resp = await client.get(path)

@@ -52,12 +52,10 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[str, People]]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = load_settings(
-        database_url=str(db.engine.url),
-        simulator_enabled=True,
-        public_base_url=base,
-        state_dir=tmp_path / "state",
+        database_url=str(db.engine.url), public_base_url=base, state_dir=tmp_path / "state"
     )
-    server = TestServer(create_app(bootstrap(settings, db=db)), host="127.0.0.1", port=port)
+    app = create_app(bootstrap(settings, db=db), simulator=True)
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     try:
         yield base, people

@@ -26,12 +26,14 @@ from bot.channels.worker import EventWorker, PassiveSlot
 from handlers.events import ChatMessage, JoinEvent, Reply
 from models.referral.codes import normalize_code
 
+IGNORED = "ignored"  # a verified event with no work to do (bot/channels/ignored.py)
+
 
 @dataclass(frozen=True)
 class Parsed:
     """A verified callback worth working on: what to store and under which platform id."""
 
-    kind: str  # message | join | group_change
+    kind: str  # message | join | group_change | ignored (bot/channels/ignored.py)
     event_id: str
     payload: dict[str, Any]
 
@@ -76,17 +78,21 @@ class Channel(ABC):
         raise NotImplementedError
 
     async def accept(self, parsed: Parsed, passive: PassiveSlot | None = None) -> bool:
-        """Store the event and start its work; False when it was seen before (a duplicate)."""
+        """Store the event and start its work (an `ignored` one has none); False when it was
+        seen before (a duplicate)."""
+        work = parsed.kind != IGNORED
         event = await self.deps.store.accept(
             platform=self.platform,
             app_id=self.app_id,
             event_id=parsed.event_id,
             kind=parsed.kind,
             payload=parsed.payload,
+            work=work,
         )
         if event is None:
             return False
-        self.deps.worker.start(event, passive)
+        if work:
+            self.deps.worker.start(event, passive)
         return True
 
     async def process(self, event: StoredEvent, passive: PassiveSlot | None) -> None:

@@ -6,6 +6,12 @@ delivery inserts nothing and is answered without doing anything. A new row is bo
 (claimed by the process that accepted it). If that process dies, the row's lease runs out and
 `claim` lets any process (on start-up, or the periodic sweep) take it again; after
 `max_attempts` it stays `failed` for an operator to look at.
+
+A lease runs from `started_at`: set by the claim, moved forward by `renew` while the attempt's
+handler is still running (bot/channels/worker.py), so a live slow handler is never claimed
+again. Each attempt is known by the `attempts` count its claim set: `renew`, `finish` and
+`failed` change the row only while it is still `working` under that count, so an attempt that
+lost its row (stalled past its lease, and claimed again) cannot overwrite the next one's outcome.
 """
 
 from __future__ import annotations
@@ -16,10 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from models.channels import InboundEvent
+from models.channels import LAST_ERROR_MAX, InboundEvent
 from models.db import Database
+from models.upsert import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -48,15 +54,24 @@ class InboundStore:
         self.max_attempts = max_attempts
 
     async def accept(
-        self, *, platform: str, app_id: str, event_id: str, kind: str, payload: dict[str, Any]
+        self,
+        *,
+        platform: str,
+        app_id: str,
+        event_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        work: bool = True,
     ) -> StoredEvent | None:
-        """Store a new event, claimed for work; None if this event was stored before."""
+        """Store a new event, claimed for work (or, `work=False`, done at once: an event with
+        nothing to do); None if this event was stored before."""
         now = self._clock()
-        insert: Any = (
-            postgresql.insert(InboundEvent)
-            if self._db.dialect == "postgresql"
-            else sqlite.insert(InboundEvent)
+        state: dict[str, Any] = (
+            {"status": "working", "attempts": 1, "started_at": now}
+            if work
+            else {"status": "done", "attempts": 0, "finished_at": now}
         )
+        insert = dialect_insert(self._db.dialect, InboundEvent)
         async with self._db.uow() as uow:
             row_id = (
                 await uow.session.execute(
@@ -66,10 +81,8 @@ class InboundStore:
                         event_id=event_id[:128],
                         kind=kind,
                         payload=payload,
-                        status="working",
-                        attempts=1,
                         received_at=now,
-                        started_at=now,
+                        **state,
                     )
                     .on_conflict_do_nothing(index_elements=["platform", "app_id", "event_id"])
                     .returning(InboundEvent.id)
@@ -78,7 +91,9 @@ class InboundStore:
             await uow.commit()
         if row_id is None:
             return None
-        return StoredEvent(row_id, platform, app_id, event_id, kind, payload, attempts=1)
+        return StoredEvent(
+            row_id, platform, app_id, event_id, kind, payload, attempts=state["attempts"]
+        )
 
     async def claim(self, row_id: int) -> StoredEvent | None:
         """Take an unfinished event whose previous worker is gone (or that waits for a retry)."""
@@ -132,22 +147,40 @@ class InboundStore:
             await uow.commit()
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def finish(self, row_id: int) -> None:
-        await self._set(row_id, status="done", last_error=None)
+    async def renew(self, event: StoredEvent) -> bool:
+        """Restart the lease of `event`'s attempt; False once the row is no longer its own."""
+        return await self._update_own(event, started_at=self._clock())
 
-    async def failed(self, event: StoredEvent, error: str) -> None:
-        """Back to `pending` for another try, or `failed` for good after the last attempt."""
+    async def finish(self, event: StoredEvent) -> bool:
+        """Done; False (nothing changed) when another attempt has the row by now."""
+        return await self._update_own(
+            event, status="done", last_error=None, finished_at=self._clock()
+        )
+
+    async def failed(self, event: StoredEvent, error: str) -> bool:
+        """Back to `pending` for another try, or `failed` for good after the last attempt;
+        False (nothing changed) when another attempt has the row by now."""
         final = event.attempts >= self.max_attempts
-        await self._set(event.id, status="failed" if final else "pending", last_error=error[:500])
+        return await self._update_own(
+            event,
+            status="failed" if final else "pending",
+            last_error=error[:LAST_ERROR_MAX],
+            finished_at=self._clock(),
+        )
 
-    async def _set(self, row_id: int, *, status: str, last_error: str | None) -> None:
+    async def _update_own(self, event: StoredEvent, **values: Any) -> bool:
         async with self._db.uow() as uow:
-            await uow.session.execute(
+            result = await uow.session.execute(
                 update(InboundEvent)
-                .where(InboundEvent.id == row_id)
-                .values(status=status, last_error=last_error, finished_at=self._clock())
+                .where(
+                    InboundEvent.id == event.id,
+                    InboundEvent.attempts == event.attempts,
+                    InboundEvent.status == "working",
+                )
+                .values(**values)
             )
             await uow.commit()
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def _claimable(self, now: datetime) -> Any:
         return (InboundEvent.attempts < self.max_attempts) & or_(

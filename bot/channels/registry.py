@@ -238,8 +238,6 @@ def build_channels(
     feishu = settings.feishu
     if feishu is not None:
         fsecret = feishu.app_secret
-        if not feishu.encrypt_key:
-            log.warning("feishu: no Encrypt Key, so Feishu does not sign events (token only)")
         channel = FeishuChannel(
             feishu.app_id,
             deps,

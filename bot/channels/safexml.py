@@ -43,6 +43,10 @@ class XmlDoc:
     def fields(self) -> dict[str, str]:
         return {child.tag: (child.text or "") for child in self._root if len(child) == 0}
 
+    def canonical(self) -> str:
+        """Every element's tag and text in document order: the same for a redelivery."""
+        return "\n".join(f"{node.tag}={(node.text or '').strip()}" for node in self._root.iter())
+
 
 def parse_xml(body: bytes | str) -> XmlDoc:
     if not body:

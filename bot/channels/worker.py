@@ -2,6 +2,11 @@
 tracked background task, record the outcome on the event row, and pick unfinished rows up again
 on start-up and periodically (a dead process's rows, retries after a failure).
 
+While a processor runs, its attempt renews the row's lease every third of a lease, so the sweep
+never starts a live slow event a second time. Should a renewal find the row taken by another
+attempt (this one stalled past its lease, or another process's clock runs ahead), the processor
+is cancelled: one attempt works on an event at a time, and only it records the outcome.
+
 `PassiveSlot` lets a platform that accepts a reply inside the HTTP response (the Official
 Account's passive reply) take the first reply when it is ready within the time budget; past the
 budget the slot closes and every reply goes out through the send API instead.
@@ -16,6 +21,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from bot.channels.inbound import InboundStore, StoredEvent
 from bot.channels.tasks import BackgroundTasks
 from handlers.events import Reply
+from models.channels import LAST_ERROR_MAX
+from models.error_text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,10 @@ class PassiveSlot:
 Processor = Callable[[StoredEvent, PassiveSlot | None], Awaitable[None]]
 
 
+class LeaseLost(Exception):
+    """The event's row was claimed by another attempt while this one worked on it."""
+
+
 class EventWorker:
     def __init__(
         self,
@@ -68,19 +79,46 @@ class EventWorker:
 
     async def run(self, event: StoredEvent, passive: PassiveSlot | None = None) -> None:
         try:
-            await self._processors[event.platform](event, passive)
+            await self._holding_lease(event, self._processors[event.platform](event, passive))
         except asyncio.CancelledError:
             raise  # shutting down: the row keeps its lease and is picked up again
+        except LeaseLost:
+            log.warning(
+                "%s event %s: attempt %s stopped, another attempt has the event",
+                event.platform,
+                event.event_id,
+                event.attempts,
+            )
         except Exception as exc:
             log.exception(
                 "%s event %s failed (attempt %s)", event.platform, event.event_id, event.attempts
             )
-            await self._store.failed(event, f"{type(exc).__name__}: {exc}")
+            await self._store.failed(event, error_text(exc, limit=LAST_ERROR_MAX))
         else:
-            await self._store.finish(event.id)
+            await self._store.finish(event)
         finally:
             if passive is not None:
                 passive.decline()
+
+    async def _holding_lease(self, event: StoredEvent, work: Awaitable[None]) -> None:
+        """Await `work`, renewing `event`'s lease meanwhile; raise `LeaseLost` (work cancelled)
+        once the row belongs to another attempt."""
+        task = asyncio.ensure_future(work)
+        interval = self._store.lease.total_seconds() / 3
+        try:
+            while not (await asyncio.wait({task}, timeout=interval))[0]:
+                try:
+                    ours = await self._store.renew(event)
+                except Exception:  # the database is away: try again at the next renewal
+                    log.warning("could not renew the lease of %s", event.event_id, exc_info=True)
+                    continue
+                if not ours:
+                    raise LeaseLost(event.event_id)
+            task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def resume(self) -> int:
         """Start every unfinished event this process can handle; returns how many."""

@@ -1,7 +1,8 @@
 """`fission serve`: the aiohttp app (HTTP API, landing pages, platform callbacks).
 
 `--demo` serves a fresh demo database instead of the configured one, with the web chat
-simulator on: `make run` is `fission serve --demo`.
+simulator: `make run` is `fission serve --demo`. The simulator exists only there — it comes with
+the demo's own settings, so it never runs against a configured database.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import logging
 import click
 from aiohttp import web
 
-from bot.bootstrap import bootstrap
+from bot.bootstrap import Container, bootstrap
 from bot.cli.common import get_settings
+from bot.cli.serve_demo import DemoReady
 from bot.web.app import create_app
 from config import Settings
 from jobs.scheduler import JobScheduler
@@ -37,13 +39,11 @@ def serve_cmd(host: str, port: int, demo: bool) -> None:
     # APScheduler logs every execution (a 30 s heartbeat) at INFO; our jobs log their own runs.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = get_settings()
-    example = None
-    if demo:
-        settings, example = _prepare_demo(settings, host, port)
-    asyncio.run(_serve(settings, host, port, demo, example))
+    ready = _prepare_demo(settings, host, port) if demo else None
+    asyncio.run(_serve(settings, host, port, ready))
 
 
-def _prepare_demo(settings: Settings, host: str, port: int) -> tuple[Settings, str]:
+def _prepare_demo(settings: Settings, host: str, port: int) -> DemoReady:
     from bot.cli.serve_demo import prepare_demo
 
     click.echo(f"正在生成演示数据（{DEMO_CUSTOMERS} 位客户）… / building the demo database …")
@@ -52,22 +52,33 @@ def _prepare_demo(settings: Settings, host: str, port: int) -> tuple[Settings, s
         f"演示数据已就绪：{ready.customers} 位客户，{ready.staff_accounts} 个员工模拟器账号 "
         f"（数据库 {ready.settings.database_url}）"
     )
-    return ready.settings, ready.example_customer or "张"
+    return ready
 
 
-async def _serve(
-    settings: Settings, host: str, port: int, demo: bool, example: str | None = None
-) -> None:
+def serve_app(
+    settings: Settings, demo: DemoReady | None = None
+) -> tuple[web.Application, Container]:
+    """The app `fission serve` runs: on the configured database without a simulator, or with
+    `--demo` on the demo's settings (its own database) with the simulator."""
+    if demo is not None:
+        settings = demo.settings
     container = bootstrap(settings)
-    app = create_app(container)
+    app = create_app(container, simulator=demo is not None)
     if settings.scheduler.enabled:
         attach_scheduler(app, JobScheduler(container.db, settings, clock=container.clock))
+    return app, container
+
+
+async def _serve(settings: Settings, host: str, port: int, demo: DemoReady | None) -> None:
+    app, container = serve_app(settings, demo)
+    settings = container.settings
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     base = settings.public_base_url if demo else f"http://{host}:{port}"
-    if demo:
+    if demo is not None:
+        example = demo.example_customer or "张"
         click.echo(
             "\n"
             f"打开聊天模拟器 / open the simulator:  {base}/simulator\n"

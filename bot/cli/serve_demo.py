@@ -1,7 +1,7 @@
 """What `fission serve --demo` prepares before the server starts: a fresh SQLite demo database
 (synthetic customers, six months of lifecycle history), a console account for every demo staff
-member so the simulator can speak as them, and settings that point the server at it with the
-simulator on. The configured database is never touched."""
+member so the simulator can speak as them, and settings that point the server at it. The
+configured database is never touched; the simulator is served only with these (bot/cli/serve.py)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,6 @@ async def prepare_demo(
     demo_settings = settings.model_copy(
         update={
             "database_url": DEMO_URL,
-            "simulator_enabled": True,
             "public_base_url": f"http://{display_host(host)}:{port}",
         }
     )

@@ -22,13 +22,16 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 * 1024 * 1024
 
 
-def create_app(container: Container) -> web.Application:
+def create_app(container: Container, *, simulator: bool = False) -> web.Application:
+    """`simulator`: the web chat simulator, for `fission serve --demo` (its own demo database)
+    and tests — never a setting, since anyone who reaches it acts as any customer or staff."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
     app[CONTAINER] = container
     app.router.add_get("/healthz", healthz)
     setup_api(app)
     setup_landing(app)
-    setup_simulator(app)
+    if simulator:
+        setup_simulator(app)
     setup_callbacks(app)
     return app
 

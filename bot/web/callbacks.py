@@ -39,7 +39,7 @@ def setup_callbacks(app: web.Application) -> None:
             extras=container.extras,
         )
     registry = container.channels
-    registry.telemetry.target = setup_metrics(app)
+    registry.telemetry.target = setup_metrics(app, container.settings.metrics_token)
     app[CHANNELS] = registry
     for platform, path, methods in ROUTES:
         for method in methods:

@@ -3,9 +3,9 @@ private chat or a group — no platform credentials needed.
 
 Messages go through the console channel (bot/channels/console.py) into the same dispatcher the
 real platforms use, so what the simulator shows is what WeCom, the Official Account or Feishu
-would get. Enabled only by `fission serve --demo` or `FISSION_SIMULATOR_ENABLED=true`: anyone
-who can open the page can act as any customer or staff member, so never enable it on a server
-that holds real customers and is reachable by others.
+would get. It exists only in `fission serve --demo`, on that command's own fresh demo database
+(`create_app(..., simulator=True)`; no setting turns it on): anyone who can open the page can act
+as any customer or staff member.
 
 Routes: the page and its two static files, `GET /simulator/personas`, and
 `POST /simulator/messages` with `{"persona": "customer:12" | "staff:3" | "visitor:ab12",
@@ -44,10 +44,9 @@ _FILES = {"simulator.js": "application/javascript", "simulator.css": "text/css"}
 
 
 def setup_simulator(app: web.Application) -> None:
-    """Adds the simulator's routes when the settings enable it; otherwise nothing at all."""
+    """Adds the simulator's routes (only `create_app(..., simulator=True)` calls this)."""
+
     container = app[CONTAINER]
-    if not container.settings.simulator_enabled:
-        return
     log.warning("web chat simulator enabled at /simulator: anyone who can reach it acts as staff")
     ctx = HandlerContext(
         db=container.db, settings=container.settings, now=container.clock, extras=container.extras

@@ -12,7 +12,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
+from wechatpy.crypto import WeChatCrypto
 
 from bot.bootstrap import bootstrap
 from bot.channels.dispatcher import Dispatcher
@@ -20,6 +22,7 @@ from bot.channels.registry import ChannelOptions, ChannelRegistry, build_channel
 from bot.web.app import create_app
 from config import load_settings
 from fakes.feishu import FakeFeishu
+from fakes.signing import wecom_post
 from fakes.wechat import FakeWeChat
 from fakes.wecom import FakeWeCom
 from handlers.events import (
@@ -126,6 +129,18 @@ class Harness:
         """Wait for the work started after the acknowledgements."""
         await asyncio.wait_for(self.registry.tasks.join(), timeout=10)
 
+    async def post_wecom(self, plain_xml: str) -> tuple[int, str]:
+        """`plain_xml` signed and encrypted as WeCom posts it to /wecom/callback, now."""
+        path, body = wecom_post(
+            plain_xml,
+            token=WECOM_TOKEN,
+            aes_key=WECOM_AES,
+            corp_id=WECOM_CORP,
+            timestamp=self.clock.timestamp(),
+        )
+        resp = await self.client.post(path, data=body)
+        return resp.status, await resp.text()
+
     async def inbound(self) -> list[InboundEvent]:
         async with self.db.uow() as uow:
             rows = await uow.session.execute(select(InboundEvent).order_by(InboundEvent.id))
@@ -135,6 +150,19 @@ class Harness:
         async with self.db.uow() as uow:
             rows = await uow.session.execute(select(OutboundMessage).order_by(OutboundMessage.id))
             return list(rows.scalars())
+
+
+def decrypt_reply(text: str) -> dict[str, str]:
+    """The fields of an encrypted Official Account passive reply, decrypted as WeChat does."""
+    envelope = fromstring(text)
+    crypto = WeChatCrypto(WECHAT_TOKEN, WECHAT_AES, WECHAT_APP)
+    plain = crypto.decrypt_message(
+        {"Encrypt": envelope.findtext("Encrypt")},
+        envelope.findtext("MsgSignature"),
+        envelope.findtext("TimeStamp"),
+        envelope.findtext("Nonce"),
+    )
+    return {child.tag: child.text or "" for child in fromstring(plain)}
 
 
 def settings_for(

@@ -9,7 +9,12 @@ outside it anyway; and it reports every failure as one 500 whose message would h
 string-matched to produce a 4xx. So the steps are done here, in order, with lark-oapi's own
 cipher for decryption: decrypt → answer url_verification (token checked) → fresh timestamp and
 constant-time sha256 signature → token → parse → store + de-duplicate by `header.event_id` →
-answer `{"msg": "success"}`; replies go out later through im/v1.
+answer `{"msg": "success"}` (an event type without work too, stored as ignored); replies go
+out later through im/v1.
+
+It fails closed: the channel exists only with both the Verification Token and the Encrypt Key
+(config/settings.py says why the key is required), so every event must arrive encrypted, signed
+and carrying the token; anything else is a 403 and nothing is stored.
 """
 
 from __future__ import annotations
@@ -19,10 +24,15 @@ import logging
 from typing import Any
 
 from bot.channels.base import CallbackRequest, CallbackResponse, forbidden, malformed
-from bot.channels.channel import Channel, ChannelDeps
+from bot.channels.channel import IGNORED, Channel, ChannelDeps
 from bot.channels.feishu.api import FeishuApi
 from bot.channels.feishu.crypto import FeishuCipher
-from bot.channels.feishu.events import IGNORED, parse_event, to_chat_message
+from bot.channels.feishu.events import (
+    IGNORED_TYPES,
+    parse_event,
+    schema_one_event,
+    to_chat_message,
+)
 from bot.channels.feishu.render import card_content, text_content
 from bot.channels.media import MediaCache
 from bot.channels.outbound.errors import RATE_LIMITED, ApiError, SendResult
@@ -42,53 +52,50 @@ class FeishuChannel(Channel):
         deps: ChannelDeps,
         *,
         api: FeishuApi,
-        verification_token: str | None,
-        encrypt_key: str | None,
+        verification_token: str,
+        encrypt_key: str,
         media: MediaCache,
     ) -> None:
         super().__init__(app_id, deps)
         self.api = api
         self.verification_token = verification_token
         self.encrypt_key = encrypt_key
-        self.cipher = FeishuCipher(encrypt_key) if encrypt_key else None
+        self.cipher = FeishuCipher(encrypt_key)
         self.media = media
 
     async def handle(self, req: CallbackRequest) -> CallbackResponse:
         outer = _json_object(req.body)
-        if "encrypt" in outer:
-            if self.cipher is None:
-                raise malformed("收到加密事件但未配置 Encrypt Key / encrypted event, no key set")
-            body = _json_object(self.cipher.decrypt(outer["encrypt"]).encode("utf-8"))
-        else:
-            body = outer
-        if body.get("type") == "url_verification":
+        if "encrypt" not in outer:
+            raise forbidden(
+                "not_encrypted", "事件未加密 / event not encrypted with the Encrypt Key"
+            )
+        body = _json_object(self.cipher.decrypt(outer["encrypt"]).encode("utf-8"))
+        if body.get("type") == "url_verification":  # Feishu does not sign this one
             self._check_token(body.get("token"))
             return CallbackResponse.json({"challenge": body.get("challenge")}, result="verified")
-        if self.encrypt_key:
-            timestamp = req.headers.get("X-Lark-Request-Timestamp")
-            nonce = req.headers.get("X-Lark-Request-Nonce", "")
-            require_fresh(timestamp, self.deps.clock(), self.deps.max_skew)
-            assert timestamp is not None
-            expected = feishu_signature(timestamp, nonce, self.encrypt_key, req.body)
-            require_signature(expected, req.headers.get("X-Lark-Signature"))
+        timestamp = req.headers.get("X-Lark-Request-Timestamp")
+        nonce = req.headers.get("X-Lark-Request-Nonce", "")
+        require_fresh(timestamp, self.deps.clock(), self.deps.max_skew)
+        assert timestamp is not None
+        expected = feishu_signature(timestamp, nonce, self.encrypt_key, req.body)
+        require_signature(expected, req.headers.get("X-Lark-Signature"))
         if body.get("schema") != "2.0":
             self._check_token(body.get("token"))
-            return CallbackResponse.json({"msg": "ignored"}, result="ignored")
-        header = body.get("header")
-        self._check_token(header.get("token") if isinstance(header, dict) else None)
-        parsed = parse_event(body, app_id=self.app_id, now=self.deps.clock())
-        if parsed is None:
-            event_type = header.get("event_type") if isinstance(header, dict) else None
-            if event_type not in IGNORED:
-                log.info("feishu: ignoring event type %s", event_type)
-            return CallbackResponse.json({"msg": "ignored"}, result="ignored")
-        new = await self.accept(parsed)
-        return CallbackResponse.json({"msg": "success"}, result="accepted" if new else "duplicate")
+            parsed = schema_one_event(body)
+        else:
+            header = body.get("header")
+            self._check_token(header.get("token") if isinstance(header, dict) else None)
+            parsed = parse_event(body, app_id=self.app_id, now=self.deps.clock())
+        if not await self.accept(parsed):
+            return CallbackResponse.json({"msg": "success"}, result="duplicate")
+        if parsed.kind == IGNORED:
+            if parsed.payload["type"] not in IGNORED_TYPES:
+                log.info("feishu: ignoring event type %s", parsed.payload["type"])
+            return CallbackResponse.json({"msg": "success"}, result="ignored")
+        return CallbackResponse.json({"msg": "success"}, result="accepted")
 
     def _check_token(self, token: object) -> None:
-        if self.verification_token and not same(
-            self.verification_token, token if isinstance(token, str) else None
-        ):
+        if not same(self.verification_token, token if isinstance(token, str) else None):
             raise forbidden("bad_token", "Verification Token 不符 / verification token mismatch")
 
     async def chat_message(self, payload: dict[str, Any]) -> ChatMessage:

@@ -3,8 +3,9 @@
 Handled: `im.message.receive_v1` (text, group or private; messages from bots/apps — our own
 included — are ignored) and `im.chat.member.user.added_v1` (a group join; its `operator_id`,
 who added the members, travels with each join so the handlers can attribute it to that
-person's referral code when they are a customer). Every other type is answered 200 and
-ignored explicitly: an error answer makes Feishu retry for hours.
+person's referral code when they are a customer). Every other type — and messages from bots,
+or other than text — is stored as ignored and answered 200 (bot/channels/ignored.py): an error
+answer makes Feishu retry for hours.
 
 Whether a group message is *to the bot* depends on the bot's open_id, which needs an API call,
 so the raw mentions are stored and `to_chat_message` decides in the worker.
@@ -19,13 +20,14 @@ from typing import Any
 
 from bot.channels.base import forbidden, malformed
 from bot.channels.channel import Parsed, event_key
+from bot.channels.ignored import ignored
 from bot.channels.payloads import join_to_json
 from handlers.events import ChatMessage, JoinEvent
 
 MESSAGE_RECEIVED = "im.message.receive_v1"
 MEMBERS_ADDED = "im.chat.member.user.added_v1"
-# Subscribed (or commonly subscribed) types we deliberately do nothing with.
-IGNORED = frozenset(
+# Subscribed (or commonly subscribed) types we deliberately do nothing with (not logged).
+IGNORED_TYPES = frozenset(
     {
         "im.message.message_read_v1",
         "im.message.recalled_v1",
@@ -55,7 +57,7 @@ def occurred_at(header: dict[str, Any], fallback: datetime) -> datetime:
     return datetime.fromtimestamp(int(raw) / 1000, UTC) if raw.isdigit() else fallback
 
 
-def parse_event(body: dict[str, Any], *, app_id: str, now: datetime) -> Parsed | None:
+def parse_event(body: dict[str, Any], *, app_id: str, now: datetime) -> Parsed:
     header = _dict(body.get("header"), "header")
     event = _dict(body.get("event"), "event")
     event_id = str(header.get("event_id") or "")
@@ -64,11 +66,22 @@ def parse_event(body: dict[str, Any], *, app_id: str, now: datetime) -> Parsed |
     if header.get("app_id") and header.get("app_id") != app_id:
         raise forbidden("wrong_receiver", "事件不属于本应用 / event for another app")
     event_type = str(header.get("event_type") or "")
+    parsed = None
     if event_type == MESSAGE_RECEIVED:
-        return _message(event_id, event, header, now)
-    if event_type == MEMBERS_ADDED:
-        return _members_added(event_id, event, header, app_id, now)
-    return None
+        parsed = _message(event_id, event, header, now)
+    elif event_type == MEMBERS_ADDED:
+        parsed = _members_added(event_id, event, header, app_id, now)
+    return parsed or ignored(event_id, event_type or "unknown")
+
+
+def schema_one_event(body: dict[str, Any]) -> Parsed:
+    """An event in the 1.0 schema (apps subscribed before 2.0): nothing here works on them."""
+    uuid = str(body.get("uuid") or "")
+    if not uuid:
+        raise malformed("事件缺少 uuid / event without uuid")
+    event = body.get("event")
+    event_type = str(event.get("type") or "") if isinstance(event, dict) else ""
+    return ignored(uuid, f"1.0:{event_type or 'unknown'}")
 
 
 def _message(

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.channels.base import CallbackRequest, CallbackResponse, malformed
-from bot.channels.channel import Channel, ChannelDeps
+from bot.channels.channel import IGNORED, Channel, ChannelDeps
 from bot.channels.media import MediaCache
 from bot.channels.outbound.errors import (
     DUPLICATE,
@@ -90,8 +90,9 @@ class WeChatChannel(Channel):
             )
             plaintext, doc = req.body.decode("utf-8", errors="replace"), envelope
         parsed = parse_callback(doc, plaintext, app_id=self.app_id, now=self.deps.clock())
-        if parsed is None:
-            return CallbackResponse.text(SUCCESS, result="ignored")
+        if parsed.kind == IGNORED:
+            new = await self.accept(parsed)
+            return CallbackResponse.text(SUCCESS, result="ignored" if new else "duplicate")
         slot = PassiveSlot()
         if not await self.accept(parsed, slot):
             return CallbackResponse.text(SUCCESS, result="duplicate")

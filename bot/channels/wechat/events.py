@@ -1,9 +1,12 @@
-"""Decrypted Official Account callbacks → what to store, via wechatpy's parser.
+"""Decrypted Official Account callbacks → what to store.
 
-- text → a chat message (answered passively if the command is quick);
-- `subscribe` (wechatpy: `subscribe_scan` when the EventKey is `qrscene_…`) and `SCAN` → a join;
-  the scene string is the bare referral code (DESIGN.md §4), anything with a `prefix_` is not;
-- everything else is ignored.
+- text → a chat message (answered passively if the command is quick), through wechatpy's parser;
+- `subscribe` and `SCAN` → a join; a parametric QR's scene arrives as `qrscene_<scene>` in a
+  subscribe's EventKey and bare in a SCAN's, and is the bare referral code (DESIGN.md §4) unless
+  it has a `prefix_`;
+- every other message or event → stored as ignored and answered "success". Events are read from
+  the XML here, not through wechatpy: it returns an `UnknownMessage` without `event` for any
+  type it does not know (the subscription-message events, for one).
 """
 
 from __future__ import annotations
@@ -13,48 +16,34 @@ from typing import Any
 
 from bot.channels.base import malformed
 from bot.channels.channel import Parsed, event_key, referral_code_from_state
+from bot.channels.ignored import ignored_xml
 from bot.channels.payloads import join_to_json, message_to_json
 from bot.channels.safexml import XmlDoc
 from handlers.events import ChatMessage, JoinEvent
 
-JOIN_EVENTS = ("subscribe", "subscribe_scan", "scan")
+SCENE_PREFIX = "qrscene_"
 
 
-def parse_callback(doc: XmlDoc, plaintext: str, *, app_id: str, now: datetime) -> Parsed | None:
-    from wechatpy import parse_message
-
-    msg_type = doc.get("MsgType").strip().lower()
-    if msg_type not in ("text", "event"):
-        return None
-    message: Any = parse_message(plaintext)
-    openid = str(message.source or "").strip()
-    account = str(message.target or "").strip()
+def parse_callback(doc: XmlDoc, plaintext: str, *, app_id: str, now: datetime) -> Parsed:
+    openid = doc.get("FromUserName").strip()
     created = doc.require("CreateTime")
     if not openid or not created.isdigit():
         raise malformed("缺少 FromUserName 或 CreateTime / missing FromUserName or CreateTime")
-    route = {"openid": openid, "account": account}
+    route = {"openid": openid, "account": doc.get("ToUserName").strip()}
+    msg_type = doc.get("MsgType").strip().lower()
     if msg_type == "text":
-        text = str(message.content or "").strip()
-        if not text:
-            return None
-        msg_id = str(message.id) if message.id else event_key(openid, created)
-        msg = ChatMessage(
-            platform="wechat",
-            app_id=app_id,
-            event_id=msg_id,
-            user_id=openid,
-            conversation_id=openid,
-            is_group=False,
-            text=text,
-            is_to_me=True,
-            received_at=now,
-        )
-        return Parsed("message", msg_id, {"event": message_to_json(msg), "route": route})
-    event = str(message.event or "").lower()
-    if event not in JOIN_EVENTS:
-        return None
-    scene = str(getattr(message, "scene_id", "") or "").strip()
-    event_id = event_key(openid, created, event)
+        return _text(doc, plaintext, route, app_id=app_id, now=now) or ignored_xml(doc)
+    event = doc.get("Event").strip().lower() if msg_type == "event" else ""
+    if event not in ("subscribe", "scan"):
+        return ignored_xml(doc)
+    key = doc.get("EventKey").strip()
+    if event == "subscribe":
+        scene = key.removeprefix(SCENE_PREFIX) if key.startswith(SCENE_PREFIX) else ""
+    else:
+        scene = key
+    event_id = event_key(
+        openid, created, "subscribe_scan" if event == "subscribe" and scene else event
+    )
     join = JoinEvent(
         platform="wechat",
         app_id=app_id,
@@ -65,3 +54,28 @@ def parse_callback(doc: XmlDoc, plaintext: str, *, app_id: str, now: datetime) -
         referral_code=referral_code_from_state(scene),
     )
     return Parsed("join", event_id, {"joins": [join_to_json(join)], "route": route})
+
+
+def _text(
+    doc: XmlDoc, plaintext: str, route: dict[str, str], *, app_id: str, now: datetime
+) -> Parsed | None:
+    from wechatpy import parse_message
+
+    message: Any = parse_message(plaintext)
+    text = str(message.content or "").strip()
+    if not text:
+        return None
+    openid = route["openid"]
+    msg_id = str(message.id) if message.id else event_key(openid, doc.require("CreateTime"))
+    msg = ChatMessage(
+        platform="wechat",
+        app_id=app_id,
+        event_id=msg_id,
+        user_id=openid,
+        conversation_id=openid,
+        is_group=False,
+        text=text,
+        is_to_me=True,
+        received_at=now,
+    )
+    return Parsed("message", msg_id, {"event": message_to_json(msg), "route": route})

@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.channels.base import CallbackRequest, CallbackResponse, malformed
-from bot.channels.channel import Channel, ChannelDeps, event_key, referral_code_from_state
+from bot.channels.channel import (
+    IGNORED,
+    Channel,
+    ChannelDeps,
+    event_key,
+    referral_code_from_state,
+)
 from bot.channels.inbound import StoredEvent
 from bot.channels.media import MediaCache
 from bot.channels.outbound.errors import RATE_LIMITED, ApiError, SendResult
@@ -68,10 +74,10 @@ class WeComChannel(Channel):
         parsed = parse_callback(
             parse_xml(plaintext), plaintext, corp_id=self.app_id, now=self.deps.clock()
         )
-        if parsed is None:
-            return CallbackResponse.text("", result="ignored")
         new = await self.accept(parsed)
-        return CallbackResponse.text("", result="accepted" if new else "duplicate")
+        if not new:
+            return CallbackResponse.text("", result="duplicate")
+        return CallbackResponse.text("", result="ignored" if parsed.kind == IGNORED else "accepted")
 
     async def enrich_joins(self, joins: list[JoinEvent]) -> list[JoinEvent]:
         enriched = []

@@ -9,7 +9,8 @@ customer-contact events as unknown events, so those are read here:
 - `change_external_chat` / `update` / `add_member`: somebody joined a customer group; who, and
   through which join way's `state`, is only known from `externalcontact/groupchat/get`, which the
   worker calls after the callback has been answered.
-Everything else is ignored (answered 200, not stored).
+Everything else (`subscribe`, `enter_agent`, a customer deleting a staff member, tag changes,
+any type added later) is stored as ignored and answered "" (bot/channels/ignored.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from bot.channels.base import malformed
 from bot.channels.channel import Parsed, event_key, referral_code_from_state
+from bot.channels.ignored import ignored_xml
 from bot.channels.payloads import join_to_json, message_to_json
 from bot.channels.safexml import XmlDoc
 from handlers.events import SENDER_MEMBER, ChatMessage, JoinEvent
@@ -33,12 +35,12 @@ def create_time(doc: XmlDoc) -> datetime:
     return datetime.fromtimestamp(int(raw), UTC)
 
 
-def parse_callback(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed | None:
+def parse_callback(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed:
     msg_type = doc.get("MsgType").strip().lower()
     if msg_type == "text":
-        return _text(doc, plaintext, corp_id=corp_id, now=now)
+        return _text(doc, plaintext, corp_id=corp_id, now=now) or ignored_xml(doc)
     if msg_type != "event":
-        return None
+        return ignored_xml(doc)
     event = doc.get("Event").strip().lower()
     change = doc.get("ChangeType").strip()
     if event == "change_external_contact" and change in CONTACT_ADDED:
@@ -49,7 +51,7 @@ def parse_callback(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) 
         and doc.get("UpdateDetail").strip() == "add_member"
     ):
         return _group_members_added(doc)
-    return None
+    return ignored_xml(doc)
 
 
 def _text(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed | None:

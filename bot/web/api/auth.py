@@ -1,26 +1,28 @@
 """Bearer-token check of the HTTP API: `Authorization: Bearer <FISSION_API_TOKEN>`.
 
 No token configured means the API is off, and every call says so (401) instead of serving
-anyone. The comparison runs in constant time over bytes, so response timing does not reveal
-how much of a guessed token was right.
+anyone. The header is read and compared in constant time by bot/web/bearer.py.
 """
 
 from __future__ import annotations
 
-import hmac
-
-from aiohttp import hdrs, web
+from aiohttp import web
 from pydantic import SecretStr
 
 from bot.web.api.problems import ApiError
-
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="fission"'}
+from bot.web.bearer import (
+    CHALLENGE,
+    INVALID_TOKEN,
+    MISSING_TOKEN,
+    presented_token,
+    token_matches,
+)
 
 
 class Unauthorized(ApiError):
     def response(self) -> web.Response:
         response = super().response()
-        response.headers.update(_CHALLENGE)
+        response.headers.update(CHALLENGE)
         return response
 
 
@@ -33,15 +35,8 @@ def check_bearer(request: web.Request, token: SecretStr | None) -> None:
             "HTTP API 未启用：请先设置 FISSION_API_TOKEN / the API is disabled until "
             "FISSION_API_TOKEN is set",
         )
-    header = request.headers.get(hdrs.AUTHORIZATION, "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
-        raise Unauthorized(
-            401,
-            "missing_token",
-            "缺少访问令牌：请加请求头 Authorization: Bearer <令牌> / send Authorization: Bearer "
-            "<token>",
-        )
-    expected = token.get_secret_value().encode("utf-8")
-    if not hmac.compare_digest(presented.strip().encode("utf-8"), expected):
-        raise Unauthorized(401, "invalid_token", "访问令牌无效 / invalid token")
+    presented = presented_token(request)
+    if presented is None:
+        raise Unauthorized(401, "missing_token", MISSING_TOKEN)
+    if not token_matches(presented, token):
+        raise Unauthorized(401, "invalid_token", INVALID_TOKEN)
