@@ -7,6 +7,7 @@ import re
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 
 import click
@@ -47,6 +48,10 @@ _TEXT = {
         "waiting": "另一次分类正在运行（定时任务或另一个终端），等它结束后接着运行……",
         "working": "正在计算全部客户截至 {as_of} 的阶段与分级……",
         "done": "计算完成，用时 {seconds:.1f} 秒",
+        "inserted": "{as_of} 早于已计算过的最近日期 {latest}：已把它插入阶段历史，并按日期顺序"
+        "重算了其后已计算过的 {n} 个日期；当前阶段与分级仍依据 {latest} 的数据。",
+        "inserting": "{as_of} 早于已计算过的最近日期 {latest}：把它插入阶段历史，共按日期顺序"
+        "计算 {n} 个日期……",
     },
     "en": {
         "title": "Customer lifecycle as of {as_of}",
@@ -59,6 +64,11 @@ _TEXT = {
         "terminal); this one starts when it finishes…",
         "working": "Classifying and grading every customer as of {as_of}…",
         "done": "Done in {seconds:.1f} s",
+        "inserted": "{as_of} is before the latest date already run, {latest}: it was inserted "
+        "into the stage history and the {n} later dates already run were recomputed in order; "
+        "current stages and grades are still as of {latest}.",
+        "inserting": "{as_of} is before the latest date already run, {latest}: inserting it "
+        "into the stage history, {n} dates to compute in order…",
     },
 }
 
@@ -92,31 +102,37 @@ def format_summary_table(summary: LifecycleSummary, locale: str) -> str:
 
     rule = "-" * (left + right)
     grades = "  ".join(f"{letter} {summary.grades.get(letter, 0)}" for letter in GRADES)
-    return "\n".join(
-        [
-            text["title"].format(as_of=summary.as_of.isoformat()),
-            line(*header),
-            rule,
-            *(line(label, number) for label, number in rows),
-            rule,
-            line(*total),
-            "",
-            f"{text['grades']}: {grades}",
-            text["transitions"].format(n=summary.transitions),
-        ]
-    )
+    lines = [
+        text["title"].format(as_of=summary.as_of.isoformat()),
+        line(*header),
+        rule,
+        *(line(label, number) for label, number in rows),
+        rule,
+        line(*total),
+        "",
+        f"{text['grades']}: {grades}",
+        text["transitions"].format(n=summary.transitions),
+    ]
+    if summary.recomputed:
+        latest = summary.recomputed[-1].isoformat()
+        n = len(summary.recomputed)
+        lines.append(text["inserted"].format(as_of=summary.as_of, latest=latest, n=n))
+    return "\n".join(lines)
+
+
+def _summary_object(summary: LifecycleSummary) -> dict[str, object]:
+    return {
+        "as_of": summary.as_of.isoformat(),
+        "counts": {stage: summary.counts.get(stage, 0) for stage in STAGES},
+        "grades": {letter: summary.grades.get(letter, 0) for letter in GRADES},
+        "transitions": summary.transitions,
+    }
 
 
 def summary_json(summary: LifecycleSummary) -> str:
-    return json.dumps(
-        {
-            "as_of": summary.as_of.isoformat(),
-            "counts": {stage: summary.counts.get(stage, 0) for stage in STAGES},
-            "grades": {letter: summary.grades.get(letter, 0) for letter in GRADES},
-            "transitions": summary.transitions,
-        },
-        ensure_ascii=False,
-    )
+    # "recomputed": the later dates already run, computed again after this one
+    recomputed = [day.isoformat() for day in summary.recomputed]
+    return json.dumps({**_summary_object(summary), "recomputed": recomputed}, ensure_ascii=False)
 
 
 def _parse_as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -139,28 +155,34 @@ def lifecycle_group() -> None:
     """客户生命周期与分级 / lifecycle stages and grades."""
 
 
-@lifecycle_group.command("run")
-@click.option(
-    "--as-of",
-    "as_of",
-    callback=_parse_as_of,
-    metavar="YYYY-MM-DD",
-    help="Reference date in the configured time zone (default: today there).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def run_cmd(as_of: date | None, as_json: bool) -> None:
-    """Classify every customer's stage and grade as of a date; print the counts."""
-    settings = get_settings()
+def _not_after_today(day: date, settings: Settings, option: str) -> None:
     now = today(settings.tz)
-    day = as_of or now
     if day > now:
         # Stored as today's stages, a future date's would call every customer inactive for
         # days that have not happened (and a typo of the year is the usual way to get one).
         raise click.BadParameter(
             f"“{day}” 晚于今天（{now}）：只能按今天或过去的日期计算 "
             f"(after today, {now}, in {settings.timezone}: use today or an earlier day)",
-            param_hint="'--as-of'",
+            param_hint=f"'{option}'",
         )
+
+
+@lifecycle_group.command("run")
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=_parse_as_of,
+    metavar="YYYY-MM-DD",
+    help="Reference date in the configured time zone (default: today there). A date before "
+    "the latest one already run is inserted into the stage history, and the dates already "
+    "run after it are recomputed in order; current stages stay those of the latest date.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def run_cmd(as_of: date | None, as_json: bool) -> None:
+    """Classify every customer's stage and grade as of a date; print the counts."""
+    settings = get_settings()
+    day = as_of or today(settings.tz)
+    _not_after_today(day, settings, "--as-of")
     # A person at a terminal is told what the wait is for (a run over a million customers
     # takes a quarter of a minute) and how long it took; scripts reading stderr get nothing.
     text = _TEXT[_lang(settings.locale)]
@@ -168,13 +190,31 @@ def run_cmd(as_of: date | None, as_json: bool) -> None:
     if attended:
         click.echo(text["working"].format(as_of=day.isoformat()), err=True)
     started = time.monotonic()
-    summary = run(_run, settings, day)
+    summary = run(_run, settings, day, attended)
     if attended:
         click.echo(text["done"].format(seconds=time.monotonic() - started), err=True)
     click.echo(summary_json(summary) if as_json else format_summary_table(summary, settings.locale))
 
 
-async def _run(settings: Settings, as_of: date) -> LifecycleSummary:
+def _waiting(settings: Settings) -> Callable[[], None]:
+    return lambda: click.echo(_TEXT[_lang(settings.locale)]["waiting"], err=True)
+
+
+def _say(attended: bool, settings: Settings, key: str) -> Callable[[list[date]], None] | None:
+    """At a terminal: what is about to be computed, when it is more than one date."""
+    if not attended:
+        return None
+    said = _TEXT[_lang(settings.locale)][key]
+
+    def say(dates: list[date]) -> None:
+        first, last = dates[0], dates[-1]
+        text = said.format(as_of=first, latest=last, first=first, last=last, n=len(dates))
+        click.echo(text, err=True)
+
+    return say
+
+
+async def _run(settings: Settings, as_of: date, attended: bool) -> LifecycleSummary:
     async with open_database(settings) as db:
         return await run_lifecycle(
             db,
@@ -182,5 +222,6 @@ async def _run(settings: Settings, as_of: date) -> LifecycleSummary:
             tz=settings.tz,
             rules=settings.lifecycle,
             grading=settings.grading,
-            on_wait=lambda: click.echo(_TEXT[_lang(settings.locale)]["waiting"], err=True),
+            on_wait=_waiting(settings),
+            on_dates=_say(attended, settings, "inserting"),
         )
