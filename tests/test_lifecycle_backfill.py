@@ -14,6 +14,7 @@ import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from api_support import AUTH, web_client
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,7 @@ from sqlalchemy import delete, select
 from bot.cli import main
 from models import CustomerGrade, LifecycleRun, StageAssignment, StageTransition
 from models.db import Database
+from models.lifecycle.series import Step, date_series
 
 EARLY = date(2024, 6, 30)
 LATE = date(2024, 12, 31)
@@ -222,3 +224,117 @@ async def test_runs_in_any_order_end_as_runs_in_date_order(
     for day in sorted(set(runs)):
         await world.run(day)
     assert await _outcome(world) == any_order
+
+
+# --- fission lifecycle backfill ---------------------------------------------------------------
+
+
+async def test_backfill_computes_a_series_of_past_dates_in_date_order(
+    db: Database, tmp_path: Path
+) -> None:
+    world = await _shop(db)
+    await _fission(db, tmp_path, "lifecycle", "run", "--as-of", LATE.isoformat())
+    args = ("lifecycle", "backfill", "--from", "2024-01-31", "--to", EARLY.isoformat())
+    out = await _fission(db, tmp_path, *args)
+
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "日期",
+        *("潜在客户", "新客户", "成长客户", "成熟客户", "衰退客户", "流失客户"),
+        "阶段变化",
+    ]
+    # the same day of each month or the month's last day, --to, then the later date already
+    # run, computed again after them
+    assert [line.split()[0] for line in lines[1:8]] == [
+        *("2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30"),
+        "2024-12-31（重算）",
+    ]
+    assert lines[1].split()[1:] == ["2", "0", "0", "0", "0", "0", "2"]  # both prospects
+    assert lines[-1] == "共计算 7 个日期；当前阶段与分级依据 2024-12-31 的数据。"
+
+    c1 = await _fission(db, tmp_path, "customer", "show", "C1")
+    assert "阶段：流失客户（自 2024-12-31 起，依据 2024-12-31 的数据）" in c1
+    assert (
+        "阶段变化：2024-01-31 潜在客户 → 2024-03-31 新客户 → 2024-04-30 衰退客户 "
+        "→ 2024-05-31 流失客户 → 2024-06-30 成长客户 → 2024-12-31 流失客户"
+    ) in c1
+
+    # what running each date in turn would have stored
+    backfilled = await _outcome(world)
+    await _forget_runs(db)
+    for month, day in ((1, 31), (2, 29), (3, 31), (4, 30), (5, 31), (6, 30), (12, 31)):
+        await world.run(date(2024, month, day))
+    assert await _outcome(world) == backfilled
+
+
+async def test_backfill_again_changes_nothing_and_speaks_json(db: Database, tmp_path: Path) -> None:
+    await _shop(db)
+    monthly = ("lifecycle", "backfill", "--from", "2024-03-01", "--to", "2024-05-01")
+    await _fission(db, tmp_path, *monthly)
+    await _fission(db, tmp_path, "lifecycle", "run", "--as-of", LATE.isoformat())
+
+    weekly = (*monthly, "--every", "week", "--json")
+    rows = json.loads(await _fission(db, tmp_path, *weekly))
+    # 03-01 … 04-26 weekly and 05-01 asked for; 04-01 and 12-31, run before, computed again
+    assert [(row["as_of"][5:], row["asked"]) for row in rows] == [
+        *(("03-01", True), ("03-08", True), ("03-15", True), ("03-22", True), ("03-29", True)),
+        ("04-01", False),
+        *(("04-05", True), ("04-12", True), ("04-19", True), ("04-26", True), ("05-01", True)),
+        ("12-31", False),
+    ]
+    assert set(rows[0]) == {"as_of", "counts", "grades", "transitions", "asked"}
+    assert rows[-1]["counts"]["churned"] == 1 and rows[-1]["grades"]["A"] == 1
+
+    settled = await _stored(db)
+    rows = json.loads(await _fission(db, tmp_path, *weekly))
+    assert await _stored(db) == settled  # every column, ids and updated_at included
+    assert {row["transitions"] for row in rows} == {0}
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--from", "2024-07-01", "--to", "2024-06-30"), "“2024-07-01” 晚于结束日期 2024-06-30"),
+        (("--from", "2024-01-01", "--to", "2999-01-01"), "“2999-01-01” 晚于今天"),
+        (
+            (
+                "--from",
+                "2024-02-30",
+            ),
+            "“2024-02-30” 不是有效日期",
+        ),
+        (("--from", "2024-01-01", "--every", "quarter"), "'quarter' is not one of"),
+        (
+            (
+                "--to",
+                "2024-06-30",
+            ),
+            "Missing option '--from'",
+        ),
+    ],
+)
+def test_backfill_usage_errors_store_nothing(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/unused.db"
+    code, out = _cli(url, tmp_path, "lifecycle", "backfill", *args)
+    assert code == 2
+    assert said in out and "Traceback" not in out
+    assert not (tmp_path / "unused.db").exists()  # refused before any database is opened
+
+
+def test_date_series() -> None:
+    assert date_series(date(2024, 1, 31), date(2024, 5, 15), Step.MONTH) == [
+        *(date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)),
+        date(2024, 5, 15),
+    ]
+    assert date_series(date(2024, 12, 1), date(2025, 2, 1), Step.MONTH) == [
+        *(date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1)),
+    ]
+    assert date_series(date(2024, 6, 1), date(2024, 6, 20), Step.WEEK) == [
+        *(date(2024, 6, 1), date(2024, 6, 8), date(2024, 6, 15), date(2024, 6, 20)),
+    ]
+    assert date_series(date(2024, 6, 1), date(2024, 6, 3), Step.DAY) == [
+        *(date(2024, 6, 1), date(2024, 6, 2), date(2024, 6, 3)),
+    ]
+    assert date_series(date(2024, 6, 1), date(2024, 6, 1), Step.DAY) == [date(2024, 6, 1)]

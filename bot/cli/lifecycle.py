@@ -1,4 +1,5 @@
-"""`fission lifecycle run`: classify and grade every customer as of a date, print the counts."""
+"""`fission lifecycle run` / `backfill`: classify and grade every customer as of a date (or a
+series of past dates), print the counts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import click
 from bot.cli.common import get_settings, open_database, run
 from config import Settings
 from models.clock import today
-from models.lifecycle import LifecycleSummary, run_lifecycle
+from models.lifecycle import LifecycleSummary, backfill_lifecycle, run_lifecycle
+from models.lifecycle.series import STEPS, date_series
 from models.stages import GRADES, STAGES
 
 STAGE_LABELS = {
@@ -52,6 +54,11 @@ _TEXT = {
         "重算了其后已计算过的 {n} 个日期；当前阶段与分级仍依据 {latest} 的数据。",
         "inserting": "{as_of} 早于已计算过的最近日期 {latest}：把它插入阶段历史，共按日期顺序"
         "计算 {n} 个日期……",
+        "date": "日期",
+        "changes": "阶段变化",
+        "again": "（重算）",
+        "backfill_working": "正在按日期顺序计算 {n} 个日期（{first} 至 {last}）的阶段与分级……",
+        "backfill_done": "共计算 {n} 个日期；当前阶段与分级依据 {latest} 的数据。",
     },
     "en": {
         "title": "Customer lifecycle as of {as_of}",
@@ -69,6 +76,11 @@ _TEXT = {
         "current stages and grades are still as of {latest}.",
         "inserting": "{as_of} is before the latest date already run, {latest}: inserting it "
         "into the stage history, {n} dates to compute in order…",
+        "date": "Date",
+        "changes": "Changes",
+        "again": " (again)",
+        "backfill_working": "Classifying {n} dates ({first} to {last}) in date order…",
+        "backfill_done": "{n} dates computed; current stages and grades are as of {latest}.",
     },
 }
 
@@ -118,6 +130,35 @@ def format_summary_table(summary: LifecycleSummary, locale: str) -> str:
         n = len(summary.recomputed)
         lines.append(text["inserted"].format(as_of=summary.as_of, latest=latest, n=n))
     return "\n".join(lines)
+
+
+def format_backfill_table(summaries: list[LifecycleSummary], asked: set[date], locale: str) -> str:
+    """One line per date computed: customers per stage, stage changes added; dates that were
+    computed again because they had been run before and come after the first asked for are
+    marked."""
+    lang = _lang(locale)
+    text, labels = _TEXT[lang], STAGE_LABELS[lang]
+    header = [text["date"], *(labels[stage] for stage in STAGES), text["changes"]]
+    rows = [
+        [
+            summary.as_of.isoformat() + ("" if summary.as_of in asked else text["again"]),
+            *(str(summary.counts.get(stage, 0)) for stage in STAGES),
+            str(summary.transitions),
+        ]
+        for summary in summaries
+    ]
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = _pad(cells[0], widths[0])
+        rest = (
+            " " * (w - _width(cell)) + cell for cell, w in zip(cells[1:], widths[1:], strict=True)
+        )
+        return "  ".join([first, *rest])
+
+    latest = summaries[-1].as_of.isoformat()
+    done = text["backfill_done"].format(n=len(summaries), latest=latest)
+    return "\n".join([line(header), *(line(row) for row in rows), "", done])
 
 
 def _summary_object(summary: LifecycleSummary) -> dict[str, object]:
@@ -224,4 +265,79 @@ async def _run(settings: Settings, as_of: date, attended: bool) -> LifecycleSumm
             grading=settings.grading,
             on_wait=_waiting(settings),
             on_dates=_say(attended, settings, "inserting"),
+        )
+
+
+@lifecycle_group.command("backfill")
+@click.option(
+    "--from",
+    "start",
+    callback=_parse_as_of,
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="The first date of the history to compute.",
+)
+@click.option(
+    "--to",
+    "end",
+    callback=_parse_as_of,
+    metavar="YYYY-MM-DD",
+    help="The last date (default: today in the configured time zone).",
+)
+@click.option(
+    "--every",
+    type=click.Choice(list(STEPS)),
+    default="month",
+    show_default=True,
+    help="How far apart the dates are (a month: the same day of each month, or its last day).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one summary per date as JSON.")
+def backfill_cmd(start: date, end: date | None, every: str, as_json: bool) -> None:
+    """补算阶段历史 / compute the stage history of past dates.
+
+    Classifies every customer as of --from, every day, week or month after it, and --to; and
+    again as of each date already run after --from: all in date order, in one transaction. The
+    history and the current stages end as if each date had been run in turn, the current ones
+    those of the latest date. Running it again changes nothing.
+
+    Example: fission lifecycle backfill --from 2024-01-01 --to 2024-06-30 --every month
+    """
+    settings = get_settings()
+    last = end or today(settings.tz)
+    _not_after_today(last, settings, "--to")
+    if start > last:
+        raise click.BadParameter(
+            f"“{start}” 晚于结束日期 {last} (after the last date, {last})",
+            param_hint="'--from'",
+        )
+    dates = date_series(start, last, STEPS[every])
+    attended = sys.stderr.isatty()
+    started = time.monotonic()
+    summaries = run(_backfill, settings, dates, attended)
+    if attended:
+        said = _TEXT[_lang(settings.locale)]["done"]
+        click.echo(said.format(seconds=time.monotonic() - started), err=True)
+    asked = set(dates)
+    if as_json:
+        # "asked": false for a date already run that was computed again after the ones asked
+        objects = [
+            {**_summary_object(summary), "asked": summary.as_of in asked} for summary in summaries
+        ]
+        click.echo(json.dumps(objects, ensure_ascii=False))
+    else:
+        click.echo(format_backfill_table(summaries, asked, settings.locale))
+
+
+async def _backfill(
+    settings: Settings, dates: list[date], attended: bool
+) -> list[LifecycleSummary]:
+    async with open_database(settings) as db:
+        return await backfill_lifecycle(
+            db,
+            dates,
+            tz=settings.tz,
+            rules=settings.lifecycle,
+            grading=settings.grading,
+            on_wait=_waiting(settings),
+            on_dates=_say(attended, settings, "backfill_working"),
         )

@@ -31,12 +31,13 @@ latest date run, and the history reads in date order, its last entry the current
 earlier than the latest stored date is inserted into the history: T is computed from the stages
 at the date before it, then every logged date after T again, in order (history.py), and the
 current stage changes only if the latest date's verdict does. Runs in any order therefore end
-as the same runs in date order would.
+as the same runs in date order would; `backfill_lifecycle` computes a series of past dates in
+one such pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, tzinfo
 
@@ -144,4 +145,32 @@ async def run_lifecycle(
     return LifecycleSummary(as_of=as_of, counts=counts, grades=grades, transitions=transitions)
 
 
-__all__ = ["RUN_LOCK_KEY", "LifecycleSummary", "run_lifecycle"]
+async def backfill_lifecycle(
+    db: Database,
+    dates: Sequence[date],
+    *,
+    tz: tzinfo,
+    rules: LifecycleRules,
+    grading: GradingRules,
+    on_wait: Callable[[], None] | None = None,
+    on_dates: Callable[[list[date]], None] | None = None,
+) -> list[LifecycleSummary]:
+    """Classify every customer as of each of `dates` and of every logged date after the
+    earliest of them, all in date order and in one transaction, as if each had been run in
+    turn (the module's docstring); one summary per date computed, oldest first. `on_wait`: as
+    for `run_lifecycle`; `on_dates` is called with every date about to be computed."""
+    if not dates:
+        return []
+    async with db.uow() as uow:
+        conn = await uow.session.connection()
+        await _take_turn(conn, on_wait)
+        first = min(dates)
+        every = sorted({*dates, *await stored_dates_after(conn, first)})
+        if on_dates is not None:
+            on_dates(every)
+        summaries = await recompute(conn, every, tz=tz, rules=rules, grading=grading, now=utcnow())
+        await uow.commit()
+    return summaries
+
+
+__all__ = ["RUN_LOCK_KEY", "LifecycleSummary", "backfill_lifecycle", "run_lifecycle"]

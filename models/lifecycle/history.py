@@ -18,6 +18,9 @@ date order would store, on the data and settings as they are now:
   re-running any date changes nothing but the run log (`lifecycle_runs`, one row per date
   computed, in date order, the latest date's last).
 
+`fission lifecycle backfill` computes a series of past dates together with the logged dates
+after the first of them, in one pass of this kind, rather than one such pass per date.
+
 How, set-based per date: each customer's stage at the date before the first one comes from the
 history (its latest entry before that date) into `lc_state`; each date's verdicts are computed
 beside `lc_state` instead of beside `stage_assignments`, its stage changes noted in
