@@ -54,9 +54,12 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "no_grade_no_orders": "分级：无（没有有效订单）",
         "no_grade": "分级：尚未分级",
         "orders": "订单：{count} 笔，合计 {total}，客单价 {aov}",
+        "orders_as_of": "订单（截至 {as_of}）：{count} 笔，合计 {total}，客单价 {aov}",
         "order_dates": "　首单 {first}，最近一单 {last}",
         "refunded": "　另有 {count} 笔已退款（不计入）",
         "no_orders": "订单：暂无有效订单",
+        "no_orders_as_of": "订单：截至 {as_of} 暂无有效订单",
+        "later": "　{as_of} 之后另有 {count} 笔（下次分类时计入）",
         "history": "阶段变化：{history}",
         "no_history": "阶段变化：暂无",
         "follow_ups": "最近跟进：",
@@ -94,9 +97,12 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "no_grade_no_orders": "Grade: none (no paid orders)",
         "no_grade": "Grade: not graded yet",
         "orders": "Orders: {count}, total {total}, average {aov}",
+        "orders_as_of": "Orders as of {as_of}: {count}, total {total}, average {aov}",
         "order_dates": "  first {first}, last {last}",
         "refunded": "  plus {count} refunded (not counted)",
         "no_orders": "Orders: no paid orders",
+        "no_orders_as_of": "Orders: no paid orders as of {as_of}",
+        "later": "  plus {count} paid after {as_of} (counted by the next run)",
         "history": "History: {history}",
         "no_history": "History: none",
         "follow_ups": "Recent follow-ups:",
@@ -188,11 +194,14 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN", *, public_base_u
         lines.append(t["no_grade_no_orders"] if card.orders.count == 0 else t["no_grade"])
 
     orders = card.orders
+    # Totals of the date the stage and grade describe, when there is one.
+    dated = "" if orders.as_of is None else "_as_of"
     if orders.count == 0:
-        lines.append(t["no_orders"])
+        lines.append(t["no_orders" + dated].format(as_of=orders.as_of))
     else:
         lines.append(
-            t["orders"].format(
+            t["orders" + dated].format(
+                as_of=orders.as_of,
                 count=orders.count,
                 total=format_fen(orders.total_fen),
                 aov=format_fen(orders.aov_fen),
@@ -201,6 +210,8 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN", *, public_base_u
         lines.append(t["order_dates"].format(first=orders.first_on, last=orders.last_on))
     if orders.refunded_count:
         lines.append(t["refunded"].format(count=orders.refunded_count))
+    if orders.later_count:
+        lines.append(t["later"].format(as_of=orders.as_of, count=orders.later_count))
 
     if card.transitions:
         history = " → ".join(

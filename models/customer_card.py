@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, select, true
 
 from config.rules import GradingRules
 from models.activity import Order
-from models.clock import local_date
+from models.clock import day_start, local_date
 from models.customer import Customer
 from models.db import Database
 from models.lifecycle.grading import percentile_score
@@ -71,14 +71,20 @@ class GradeInfo:
 
 @dataclass(frozen=True)
 class OrderSummary:
-    """Paid, non-refunded orders only; `aov_fen` is total / count rounded half up to a fen."""
+    """Paid, non-refunded orders only; `aov_fen` is total / count rounded half up to a fen.
 
+    Counted up to the end of `as_of`, the date the stage and grade beside them describe, so a
+    card never puts numbers of two dates side by side; `later_count` paid orders came after it
+    (the next run counts them). Without any run, `as_of` is None and every order counts."""
+
+    as_of: date | None
     count: int
     total_fen: int
     aov_fen: int
     first_on: date | None
     last_on: date | None
     refunded_count: int
+    later_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -231,14 +237,16 @@ async def build_card(
             else 0.0
         )
         paid = Order.status == "paid"
+        counted = Order.paid_at < day_start(as_of + timedelta(days=1), tz) if as_of else true()
         totals = (
             await session.execute(
                 select(
-                    func.count(Order.id).filter(paid),
-                    func.coalesce(func.sum(Order.amount_fen).filter(paid), 0),
-                    func.min(Order.paid_at).filter(paid),
-                    func.max(Order.paid_at).filter(paid),
-                    func.count(Order.id).filter(Order.status == "refunded"),
+                    func.count(Order.id).filter(paid, counted),
+                    func.coalesce(func.sum(Order.amount_fen).filter(paid, counted), 0),
+                    func.min(Order.paid_at).filter(paid, counted),
+                    func.max(Order.paid_at).filter(paid, counted),
+                    func.count(Order.id).filter(Order.status == "refunded", counted),
+                    func.count(Order.id).filter(paid, ~counted),
                 ).where(Order.customer_id == customer_id)
             )
         ).one()
@@ -266,7 +274,7 @@ async def build_card(
                 .order_by(ReferralProgram.priority, ReferralCode.id)
             )
         ).all()
-        count, total, first_at, last_at, refunded = totals
+        count, total, first_at, last_at, refunded, later = totals
         return CustomerCard(
             customer_id=customer.id,
             external_id=customer.external_id,
@@ -282,12 +290,14 @@ async def build_card(
             stage=_stage_info(assignment, as_of, tz),
             grade=_grade_info(grade, score, as_of, tz),
             orders=OrderSummary(
+                as_of=as_of,
                 count=int(count),
                 total_fen=int(total),
                 aov_fen=average_fen(int(total), int(count)),
                 first_on=_local_day(first_at, tz),
                 last_on=_local_day(last_at, tz),
                 refunded_count=int(refunded),
+                later_count=int(later),
             ),
             transitions=tuple(
                 TransitionEntry(t.as_of, t.from_stage, t.to_stage, t.rule) for t in transitions

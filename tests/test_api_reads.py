@@ -36,12 +36,14 @@ async def test_the_card_of_an_inviter_after_a_conversion(db: Database, tmp_path:
         "138****5678",
     )
     assert card["orders"] == {
+        "as_of": None,  # never classified: every order counts
         "count": 0,
         "total_fen": 0,
         "aov_fen": 0,
         "first_on": None,
         "last_on": None,
         "refunded_count": 0,
+        "later_count": 0,
     }
     assert card["points"] == {"available": 0, "pending": 0}
     assert card["referral_codes"] == [

@@ -28,7 +28,7 @@ async def test_customer_card_is_masked_and_shows_the_playbook(db: Database) -> N
     assert "张*" in text and "138****8888" in text
     assert "张三" not in text and "13812348888" not in text
     assert "成长客户" in text
-    assert "订单：3 笔，合计 ¥370.50，客单价 ¥123.50" in text  # 100 + 120 + 150.50 yuan
+    assert "订单（截至 2024-06-03）：3 笔，合计 ¥370.50，客单价 ¥123.50" in text  # 100+120+150.50
     assert "策略（成长客户）：挖掘需求，提升价值" in text
     assert "负责：销售经理、产品经理　跟进节奏：每月1次" in text
     assert "电话回访，客户想了解高级功能" in text

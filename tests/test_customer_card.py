@@ -170,6 +170,29 @@ async def test_money_counts_only_paid_orders_and_dates_are_local(db: Database) -
     assert "另有 1 笔已退款" in text
 
 
+async def test_order_totals_are_those_of_the_date_the_stage_describes(db: Database) -> None:
+    customer_id = await _customer(db, "C1", "张三", "13812348888")
+
+    def paid(order_no: str, at: datetime) -> Order:
+        return Order(order_no=order_no, customer_id=customer_id, amount_fen=10_000, paid_at=at)
+
+    await _add(
+        db,
+        paid("O1", datetime(2024, 6, 20, 12, 0, tzinfo=SHANGHAI)),
+        # 23:30 on 30 June in Shanghai (15:30 UTC): still the run's date
+        paid("O2", datetime(2024, 6, 30, 23, 30, tzinfo=SHANGHAI)),
+        paid("O3", datetime(2024, 7, 1, 0, 30, tzinfo=SHANGHAI)),
+        LifecycleRun(as_of=date(2024, 6, 30), counts={}, grades={}, transitions=0),
+    )
+    card = await build_card(db, customer_id, tz=SHANGHAI)
+    assert card.orders.as_of == date(2024, 6, 30)
+    assert (card.orders.count, card.orders.total_fen, card.orders.later_count) == (2, 20_000, 1)
+    assert card.orders.last_on == date(2024, 6, 30)
+    english = _text(card, "en")
+    assert "Orders as of 2024-06-30: 2, total ¥200.00, average ¥100.00" in english
+    assert "  plus 1 paid after 2024-06-30 (counted by the next run)" in english
+
+
 def test_average_rounds_half_up_in_whole_fen() -> None:
     assert average_fen(5, 2) == 3  # 2.5 fen → 3
     assert average_fen(7, 3) == 2  # 2.33 fen → 2

@@ -10,8 +10,10 @@ from datetime import timedelta
 
 import pytest
 from lifecycle_world import T, World
+from sqlalchemy import update
 
 from config.rules import GradingRules
+from models.activity import Order
 from models.db import Database
 
 # name: [(age, amount_fen), ...]
@@ -144,7 +146,17 @@ async def test_no_paid_order_no_grade_and_stale_grades_go(db: Database) -> None:
     await world.run()
     assert set(await world.grades()) == {"g1", "g2", "g3", "g4", "g5"}
     # 320 days earlier only g1 (its order at age 330), g2 (age 400) and g5 (age 364) had
-    # bought: the others' grades are removed
+    # bought: that date grades those three, and the stored grades stay the latest date's
     summary = await world.run(T - timedelta(days=320))
+    assert sum(summary.grades.values()) == 3
+    assert set(await world.grades()) == {"g1", "g2", "g3", "g4", "g5"}
+    # every order of g3 and g4 refunded: their grades are removed
+    async with db.uow() as uow:
+        refunded = [world.ids["g3"], world.ids["g4"]]
+        await uow.session.execute(
+            update(Order).where(Order.customer_id.in_(refunded)).values(status="refunded")
+        )
+        await uow.commit()
+    summary = await world.run()
     assert set(await world.grades()) == {"g1", "g2", "g5"}
     assert sum(summary.grades.values()) == 3

@@ -53,7 +53,7 @@ def test_json_output_is_exact(db_url: str, tmp_path: Path) -> None:
     assert out == (
         '{"as_of": "2024-06-30", "counts": {"prospect": 2, "new": 1, "growing": 0, '
         '"mature": 0, "declining": 0, "churned": 1}, "grades": {"A": 1, "B": 0, "C": 1}, '
-        '"transitions": 4}\n'
+        '"transitions": 4, "recomputed": []}\n'
     )
     # a second run on the same date changes nothing
     code, out = _invoke(db_url, tmp_path, "--as-of", T.isoformat(), "--json")
@@ -169,12 +169,14 @@ async def test_a_run_started_during_another_says_it_waits_then_runs(
     assert json.loads(out)["transitions"] == 4
 
 
-def _run_with_stderr(tmp_path: Path, db_url: str, stderr: int | None) -> tuple[str, str]:
+def _run_with_stderr(
+    tmp_path: Path, db_url: str, stderr: int | None, as_of: date = T
+) -> tuple[str, str]:
     """`fission lifecycle run --json` in a child process; stderr to a pseudo-terminal (None)
     or to a pipe. Returns (stdout, stderr)."""
     env = {**os.environ, "FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN"}
     command = [sys.executable, "-c", "from bot.cli import main; main()", "lifecycle", "run"]
-    command += ["--as-of", T.isoformat(), "--json"]
+    command += ["--as-of", as_of.isoformat(), "--json"]
     if stderr is not None:
         done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, timeout=120)
         return done.stdout.decode(), done.stderr.decode()
@@ -208,3 +210,11 @@ def test_at_a_terminal_the_run_says_what_it_is_doing_and_how_long_it_took(
     out, said = _run_with_stderr(tmp_path, db_url, subprocess.PIPE)
     assert json.loads(out)["transitions"] == 0
     assert said == ""  # a script reading stderr gets nothing
+
+    # an earlier date: what else it computes, before the wait
+    out, said = _run_with_stderr(tmp_path, db_url, None, T - timedelta(days=30))
+    assert json.loads(out)["recomputed"] == ["2024-06-30"]
+    assert said.replace("\r", "").splitlines()[1] == (
+        "2024-05-31 早于已计算过的最近日期 2024-06-30：把它插入阶段历史，"
+        "共按日期顺序计算 2 个日期……"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 import pytest
 from lifecycle_world import TZ, T, World, local
@@ -50,6 +51,25 @@ async def test_a_role_that_may_not_create_tables_still_classifies(db: Database) 
     assert summary.transitions == 2
     stored = await world.assignments()
     assert {name: row.stage for name, row in stored.items()}["bob"] == "prospect"
+
+
+async def test_a_role_that_may_not_create_tables_inserts_an_earlier_date(db: Database) -> None:
+    """The recomputed history's scratch tables are temporary ones there too."""
+    _postgresql_only(db)
+    world = await _small_world(db)
+    await _run(db)
+    earlier = T - timedelta(days=20)
+    async with data_privileges_only(db, may_create_tables=False) as limited:
+        summary = await run_lifecycle(
+            limited, as_of=earlier, tz=TZ, rules=LifecycleRules(), grading=GradingRules()
+        )
+
+    assert summary.recomputed == (T,)
+    assert [(name, to, day) for name, _, to, day, _ in await world.transitions()] == [
+        ("alice", "new", earlier),  # her first order 20 days before, the second 3 days after
+        ("bob", "prospect", earlier),
+        ("alice", "growing", T),
+    ]
 
 
 @pytest.mark.parametrize("may_create_tables", [True, False])

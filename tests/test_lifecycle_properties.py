@@ -10,53 +10,18 @@ and grades to the customers with a paid order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lifecycle_world import T, World, local
+from lifecycle_population import Spec, build, spec_strategy
+from lifecycle_world import T, World
 
 from models.db import Database
 
-AMOUNTS = [0, 1000, 1200, 2000, 5000]
-DETAILS = ["", "export", "report", "api"]
-KINDS = ["view", "feature_use", "feature_use", "support_contact", "campaign_join", "lead_form"]
 GREY = ("hold.grey_zone", "default.growing")
 FIRST_RUN = T - timedelta(days=10)
-
-
-@dataclass
-class Spec:
-    closed: bool = False
-    closed_age: int | None = None
-    orders: list[tuple[int, int, bool]] = field(default_factory=list)  # (age, fen, refunded)
-    events: list[tuple[str, int, str]] = field(default_factory=list)  # (kind, age, detail)
-    referrals: list[tuple[str, int]] = field(default_factory=list)  # (status, converted age)
-
-
-spec_strategy = st.builds(
-    Spec,
-    closed=st.sampled_from([False, False, False, False, False, True]),
-    closed_age=st.none() | st.integers(-2, 100),
-    orders=st.lists(
-        st.tuples(
-            st.integers(-3, 130),
-            st.sampled_from(AMOUNTS),
-            st.sampled_from([False, False, False, True]),
-        ),
-        max_size=6,
-    ),
-    events=st.lists(
-        st.tuples(st.sampled_from(KINDS), st.integers(-2, 70), st.sampled_from(DETAILS)),
-        max_size=12,
-    ),
-    referrals=st.lists(
-        st.tuples(st.sampled_from(["converted", "rewarded", "joined"]), st.integers(-2, 100)),
-        max_size=2,
-    ),
-)
 
 
 def _day(age: int) -> date:
@@ -163,37 +128,6 @@ def reference_grades(specs: dict[str, Spec], as_of: date) -> dict[str, str]:
         ahead = sum(1 for other in score.values() if other > mine)
         grades[name] = "A" if 5 * ahead < n else "B" if 2 * ahead < n else "C"
     return grades
-
-
-async def build(world: World, population: list[Spec]) -> dict[str, Spec]:
-    specs = {f"p{i}": spec for i, spec in enumerate(population)}
-    await world.customers(
-        {
-            name: (
-                spec.closed,
-                local(spec.closed_age) if spec.closed and spec.closed_age is not None else None,
-            )
-            for name, spec in specs.items()
-        }
-    )
-    rows: list[object] = []
-    for name, spec in specs.items():
-        rows += [
-            world.order(name, age, fen, status="refunded" if refunded else "paid")
-            for age, fen, refunded in spec.orders
-        ]
-        rows += [
-            world.event(name, kind, age, detail, minute=i)
-            for i, (kind, age, detail) in enumerate(spec.events)
-        ]
-    if rows:
-        await world.add(*rows)  # in list order: a customer's orders get increasing ids
-    for name, spec in specs.items():
-        for status, age in spec.referrals:
-            converted = None if status == "joined" else age
-            await world.referral(name, status=status, converted_age=converted)
-    friends = {name: Spec() for name in world.ids if name not in specs}
-    return {**specs, **friends}
 
 
 @settings(

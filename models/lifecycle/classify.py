@@ -116,16 +116,20 @@ class _Ladder:
 
 
 def _ladder(
-    w: Windows, rules: LifecycleRules, same_day_rerun: bool, revenue_line: int | None
+    w: Windows,
+    rules: LifecycleRules,
+    same_day_rerun: bool,
+    revenue_line: int | None,
+    previous: FromClause,
 ) -> _Ladder:
-    """`same_day_rerun`: the stored verdicts are from a run for this same T. `revenue_line`:
-    see `top_revenue_line`."""
+    """`same_day_rerun`: the previous verdicts are from a run for this same T. `revenue_line`:
+    see `top_revenue_line`. `previous`: the previous verdicts (see `write_verdicts`)."""
     c = Customer.__table__.c
     om = scratch.order_metrics
     o = om.c
     e = scratch.event_metrics.c
     r = scratch.referral_metrics.c
-    p = StageAssignment.__table__.c
+    p = previous.c
 
     ordered_90d = ordered_in_90_days()
 
@@ -220,7 +224,7 @@ def _ladder(
         Customer.__table__.outerjoin(om, o.customer_id == c.id)
         .outerjoin(scratch.event_metrics, e.customer_id == c.id)
         .outerjoin(scratch.referral_metrics, r.customer_id == c.id)
-        .outerjoin(StageAssignment.__table__, p.customer_id == c.id)
+        .outerjoin(previous, p.customer_id == c.id)
     )
     rungs = [conditions[name] for name in LADDER] + [rerun_grey, held]
     return _Ladder(source=joined, conditions=rungs, values=values)
@@ -347,10 +351,15 @@ async def write_verdicts(
     tz: tzinfo,
     *,
     same_day_rerun: bool,
+    previous: FromClause = StageAssignment.__table__,
 ) -> None:
+    """Every customer's verdict as of `w.as_of` into `lc_results`, beside the previous one
+    read from `previous`: the stored stages (`stage_assignments`) in a run for a date after
+    them, or each customer's stage at the date before when history is recomputed
+    (`lc_state`, history.py)."""
     line = await top_revenue_line(conn, rules)
     dialect = conn.dialect.name
-    ladder = _ladder(w, rules, same_day_rerun, line)
+    ladder = _ladder(w, rules, same_day_rerun, line, previous)
     if dialect == "postgresql":
         # One statement, the rungs' conditions written out in each CASE that picks by them
         # (first match wins, as in the rule table): the joins and every receipt are then

@@ -100,12 +100,17 @@ def _beside_stored(name: str, *columns: Column[object]) -> Table:
     return _temp(name, *columns, *stored)
 
 
-def _changes_of(name: str, verdicts: Table) -> Table:
-    """The rows of `verdicts` that differ from a stored row: its new values only."""
+def _new_values(verdicts: Table) -> list[Column[object]]:
+    """Copies of the columns of `verdicts` that hold new values (not the key, not `prev_*`)."""
     new = [
         c for c in verdicts.columns if c.name != "customer_id" and not c.name.startswith("prev_")
     ]
-    return _temp(name, *[Column(c.name, c.type, nullable=c.nullable) for c in new])
+    return [Column(c.name, c.type, nullable=c.nullable) for c in new]
+
+
+def _changes_of(name: str, verdicts: Table) -> Table:
+    """The rows of `verdicts` that differ from a stored row: its new values only."""
+    return _temp(name, *_new_values(verdicts))
 
 
 # The verdict for every customer, with what was stored before this run.
@@ -143,6 +148,32 @@ ALL = (
     grade_rewrites,
 )
 
+# Read afresh for every date of a recomputed history (history.py).
+PER_DATE = (order_metrics, event_metrics, referral_metrics, results, grades)
+
+# Recomputing history (history.py): each customer's stage at the date before the one being
+# computed, in the columns of `stage_assignments` that the verdict reads as the previous stage.
+state = _temp("lc_state", *_new_values(results))
+
+# Recomputing history: the stage changes of every date computed, to be compared with the
+# stored ones. Filled date by date (INSERT), so declared on both backends.
+changes = Table(
+    "lc_changes",
+    scratch,
+    Column("customer_id", BigId, primary_key=True, autoincrement=False),
+    Column("as_of", Date, primary_key=True),
+    Column("from_stage", String(10)),
+    Column("to_stage", String(10), nullable=False),
+    Column("rule", String(40), nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+# Recomputing history: the latest date's verdicts beside the stored rows they may replace.
+final = _beside_stored("lc_final", *_new_values(results))
+
+HISTORY = (state, changes, final)
+
 
 # Key in the connection's `info`: whether this run's scratch tables are temporary (PostgreSQL).
 _TEMPORARY = "fission_lifecycle_scratch_temporary"
@@ -169,17 +200,21 @@ def _create_as(conn: AsyncConnection, name: str, query: Select[Any]) -> _CreateT
     return _CreateTableAs(name, query, temporary=bool(conn.info.get(_TEMPORARY, True)))
 
 
-async def create_all(conn: AsyncConnection) -> None:
-    """Declare the tables where `fill` inserts into them (SQLite); on PostgreSQL, settle
-    whether they can be unlogged tables in the current schema."""
+async def create_all(conn: AsyncConnection, tables: tuple[Table, ...] = ALL) -> None:
+    """Declare the tables where `fill` inserts into them (SQLite; on both backends for
+    `changes`, which is filled by INSERT); on PostgreSQL, settle whether the others can be
+    unlogged tables in the current schema."""
     if conn.dialect.name == "postgresql":
         may_create = await conn.scalar(
             text("SELECT has_schema_privilege(current_schema(), 'CREATE')")
         )
         conn.info[_TEMPORARY] = not may_create
+        if changes in tables:
+            await conn.execute(text(f"DROP TABLE IF EXISTS {changes.name}"))
+            await conn.run_sync(changes.create)
         return
-    await drop_all(conn)
-    for scratch_table in ALL:
+    await drop_all(conn, tables)
+    for scratch_table in tables:
         await conn.run_sync(scratch_table.create)
 
 
@@ -214,11 +249,21 @@ async def fill(
         await conn.execute(insert(table).from_select(names, query))
 
 
-async def drop_all(conn: AsyncConnection) -> None:
+async def empty(conn: AsyncConnection, *tables: Table) -> None:
+    """Make `tables` ready for another `fill`: gone on PostgreSQL (`fill` creates them),
+    emptied on SQLite (declared once by `create_all`)."""
+    for scratch_table in tables:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f"DROP TABLE IF EXISTS {scratch_table.name}"))
+        else:
+            await conn.execute(text(f"DELETE FROM temp.{scratch_table.name}"))
+
+
+async def drop_all(conn: AsyncConnection, tables: tuple[Table, ...] = ALL) -> None:
     """SQLite keeps temporary tables for the life of the (pooled) connection; drop them."""
     if conn.dialect.name == "postgresql":
-        for scratch_table in ALL:
+        for scratch_table in tables:
             await conn.execute(text(f"DROP TABLE IF EXISTS {scratch_table.name}"))
         return
-    for scratch_table in ALL:
+    for scratch_table in tables:
         await conn.execute(text(f"DROP TABLE IF EXISTS temp.{scratch_table.name}"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Table, func, insert, literal, or_, select, text, update
+from sqlalchemy import Date, Select, Table, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import Base, UTCDateTime, utcnow
@@ -33,6 +33,14 @@ def table_of(model: type[Base]) -> Table:
 async def previous_run_as_of(conn: AsyncConnection) -> date | None:
     """The T of the run whose verdicts are stored, if any."""
     return (await conn.execute(latest_run_as_of())).scalar_one_or_none()
+
+
+async def stored_dates_after(conn: AsyncConnection, day: date) -> list[date]:
+    """The dates of logged runs later than `day`, oldest first: those a run for `day` must
+    recompute after it (history.py). Empty for the nightly run."""
+    runs = LifecycleRun.__table__.c
+    query = select(runs.as_of).where(runs.as_of > day).group_by(runs.as_of).order_by(runs.as_of)
+    return list((await conn.execute(query)).scalars())
 
 
 async def start_run(conn: AsyncConnection, as_of: date, started_at: datetime) -> int:
@@ -60,18 +68,19 @@ async def finish_run(
     )
 
 
+def stage_changes(as_of: date) -> Select[tuple[int, str | None, str, str, date]]:
+    """The verdicts in `lc_results` whose stage differs from the previous one (or that have
+    none) as history rows dated `as_of`: customer, from, to, rule, date."""
+    r = scratch.results.c
+    return select(
+        r.customer_id, r.prev_stage, r.stage, r.rule, literal(as_of, Date).label("as_of")
+    ).where(or_(r.prev_stage.is_(None), r.prev_stage != r.stage))
+
+
 async def append_transitions(conn: AsyncConnection, as_of: date, now: datetime) -> int:
     """One history row per customer whose stage differs from the stored one (or who had none)."""
-    r = scratch.results.c
     t = StageTransition.__table__.c
-    source = select(
-        r.customer_id,
-        r.prev_stage,
-        r.stage,
-        r.rule,
-        literal(as_of, Date),
-        literal(now, UTCDateTime()),
-    ).where(or_(r.prev_stage.is_(None), r.prev_stage != r.stage))
+    source = stage_changes(as_of).add_columns(literal(now, UTCDateTime()))
     columns = [t.customer_id, t.from_stage, t.to_stage, t.rule, t.as_of, t.created_at]
     result = await conn.execute(insert(StageTransition).from_select(columns, source))
     return int(result.rowcount)

@@ -149,12 +149,23 @@ class GradeOut(_Output):
 
 
 class OrdersOut(_Output):
+    as_of: date | None = Field(
+        default=None,
+        description="统计截至该日（阶段与分级所依据的日期）；尚未分类时为 null，统计全部订单 / "
+        "counted up to the end of this date, the one the stage and grade describe; null "
+        "before any lifecycle run (every order counted)",
+    )
     count: int = Field(description="已支付未退款订单数 / paid, not refunded")
     total_fen: int
     aov_fen: int
     first_on: date | None = None
     last_on: date | None = None
     refunded_count: int
+    later_count: int = Field(
+        default=0,
+        description="as_of 之后的已支付订单数，下次分类时计入 / paid orders after as_of, "
+        "counted by the next lifecycle run",
+    )
 
 
 class PointsOut(_Output):
