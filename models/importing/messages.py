@@ -34,6 +34,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "金额格式错误：{value}（应为以元为单位的数字，如 199.00）",
         "amount is not a number of yuan: {value} (e.g. 199.00)",
     ),
+    "bad_grouping": (
+        "金额「{value}」看不懂：千分位分隔符（逗号或空格）只能每三位一个，小数点请用「.」",
+        "amount 「{value}」 cannot be read: a thousands separator (comma or space) comes every "
+        "three digits, and the decimal point is '.'",
+    ),
     "negative_amount": ("金额不能为负数：{value}", "amount must not be negative: {value}"),
     "too_many_decimals": (
         "金额最多两位小数（精确到分）：{value}",

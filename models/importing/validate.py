@@ -113,6 +113,7 @@ class RowChecker:
 # The column a row problem is about, where its parameters do not name it (`field`).
 _COLUMN_OF_KEY = {
     "bad_amount": "amount",
+    "bad_grouping": "amount",
     "negative_amount": "amount",
     "too_many_decimals": "amount",
     "amount_too_large": "amount",

@@ -8,6 +8,7 @@ integer/Decimal arithmetic rather than general-purpose date libraries.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 
@@ -129,7 +130,12 @@ class DateParser:
 
 
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_AMOUNT_NOISE = str.maketrans("", "", ",，¥￥元 ")
+# Thousands grouped by commas or by single spaces (NFKC has made a no-break or an ideographic
+# space a plain one), every group of three: `1,299.00`, `12,345`, `1 299.00`. Nothing else
+# with a separator is a number here: `12,50` is 12.50 written the European way, `1 200,50`
+# 1200.50, and dropping the separators (as this parser once did) stores ¥1,250.00 for the one
+# and ¥120,050.00 for the other.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3})+|(?: \d{3})+)(?:\.\d*)?")
 _FEN_PER_YUAN = Decimal(100)
 # 10^13 fen = 1000 亿元: far above any real order, far below the BIGINT limit.
 _MAX_FEN = 10**13
@@ -139,7 +145,9 @@ def parse_amount_fen(raw: str) -> int:
     """Yuan as written in a spreadsheet (`199`, `199.5`, `1,299.00`, `¥18.80`) → integer fen.
 
     Decimal, never float: `0.29` must be 29 fen, not 28.999…. Trailing zeros beyond the fen
-    (`12.500`) are the same amount and accepted; a non-zero third decimal is refused.
+    (`12.500`) are the same amount and accepted; a non-zero third decimal is refused. Full-width
+    digits and punctuation (`１，２９９．００`) are read as their ASCII forms (NFKC), so `19，9`
+    is refused like `19,9`: a separator is accepted only where it groups thousands.
     """
     # Fast path, exact in integers: ASCII `123`, `123.4` or `123.45` with at most 11 digits of
     # yuan — non-negative and below _MAX_FEN by construction, nothing left to check.
@@ -155,7 +163,14 @@ def parse_amount_fen(raw: str) -> int:
                 return int(digits) * 10
         elif size <= 11 and raw.isdigit():
             return int(raw) * 100
-    text = raw.translate(_AMOUNT_NOISE)
+        text = raw
+    else:
+        text = unicodedata.normalize("NFKC", raw)
+    text = text.strip().removeprefix("¥").removesuffix("元").strip()
+    if "," in text or " " in text:
+        if not _GROUPED.fullmatch(text):
+            raise RowError("bad_grouping", value=raw)
+        text = text.replace(",", "").replace(" ", "")
     if not _AMOUNT.fullmatch(text):
         raise RowError("bad_amount", value=raw)
     try:
