@@ -59,6 +59,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{field} was turned into scientific notation by Excel: {value} "
         "(format the column as text and export again)",
     ),
+    "nul_character": (
+        "{field}第 {position} 个字符是空字符 NUL，无法保存；请删掉它",
+        "{field} has a NUL character at position {position}, which cannot be stored; remove it",
+    ),
+    "lone_surrogate": (
+        "{field}第 {position} 个字符 {code} 是无效字符（孤立的 UTF-16 代理项），无法保存；请删掉它",
+        "{field} has an invalid character {code} (a lone UTF-16 surrogate) at position "
+        "{position}, which cannot be stored; remove it",
+    ),
     "detail_required": (
         "功能使用事件（feature_use）必须在详情中填写功能名称",
         "a feature_use event needs the feature name in detail",

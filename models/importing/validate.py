@@ -1,7 +1,9 @@
 """Row validation for one file: width, per-cell parsing, duplicates; rejects are collected.
 
 Plain Python on purpose: it is the hot loop of a million-row import, so it avoids per-row
-objects beyond the staged tuple and hands records out in chunks.
+objects beyond the staged tuple and hands records out in chunks. Each row's cells are first
+normalised here — picked in canonical order, stripped, and checked for characters no text
+column can store (NUL, a lone surrogate) — before the kind's parser reads them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from models.importing.kinds import ImportKind
 from models.importing.messages import RowError, render
 from models.importing.reader import Header
 from models.importing.rejects import RejectedRow
+from models.importing.values import UNSTORABLE, check_storable
 
 
 class RowChecker:
@@ -40,6 +43,8 @@ class RowChecker:
         parse = self.parse
         seen = self._seen
         reject = self._reject
+        join = "".join
+        unstorable = UNSTORABLE.search
         chunk: list[tuple[Any, ...]] = []
         append = chunk.append
         for line, cells in records:
@@ -55,6 +60,11 @@ class RowChecker:
                 values = list(map(strip, pick(cells)))
             else:
                 values = [cells[p].strip() if 0 <= p < count else "" for p in positions]
+            # Nearly every row is ASCII without a NUL: two C-level scans of the joined cells.
+            joined = join(values)
+            if "\x00" in joined or (not joined.isascii() and unstorable(joined)):
+                reject(line, self._unstorable(values), cells)
+                continue
             try:
                 key, shown, record = parse(values)
             except RowError as problem:
@@ -101,13 +111,35 @@ class RowChecker:
                 problem = found
                 continue
             break
-        order = {name: index for index, name in enumerate(columns)}
-        return sorted(problems, key=lambda p: order.get(column_of(p) or "", len(order)))
+        return _in_column_order(problems, columns)
+
+    def _unstorable(self, values: list[str]) -> list[RowError]:
+        """Every cell of the row that cannot be stored, and the row's other problems (found
+        with stand-ins in place of those cells, as `_every_problem` finds them)."""
+        columns = self.spec.columns
+        problems: list[RowError] = []
+        trial = list(values)
+        for at, value in enumerate(values):
+            try:
+                check_storable(value, columns[at])
+            except RowError as problem:
+                problems.append(problem)
+                trial[at] = self.spec.stand_ins.get(columns[at], "")
+        try:
+            self.parse(trial)
+        except RowError as found:
+            problems += self._every_problem(trial, found)
+        return _in_column_order(problems, columns)
 
     def _reject(self, line: int, problems: list[RowError], cells: list[str]) -> None:
         separator = "; " if self.locale == "en" else "；"
         reason = separator.join(render(p.key, self.locale, p.params) for p in problems)
         self.rejects.append(RejectedRow(line, reason, cells))
+
+
+def _in_column_order(problems: list[RowError], columns: tuple[str, ...]) -> list[RowError]:
+    order = {name: index for index, name in enumerate(columns)}
+    return sorted(problems, key=lambda p: order.get(column_of(p) or "", len(order)))
 
 
 # The column a row problem is about, where its parameters do not name it (`field`).

@@ -235,6 +235,23 @@ def normalize_phone(raw: str) -> str:
     return stored
 
 
+# What no text column can hold: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate
+# (a JSON "\ud800") cannot be encoded for either database.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable(raw: str, field: str) -> None:
+    """`RowError` naming `field` and the position (from 1) of the first character of `raw`
+    that cannot be stored; nothing when all of them can."""
+    found = UNSTORABLE.search(raw)
+    if found is None:
+        return
+    char, position = found.group(), found.start() + 1
+    if char == "\x00":
+        raise RowError("nul_character", field=field, position=position)
+    raise RowError("lone_surrogate", field=field, position=position, code=f"U+{ord(char):04X}")
+
+
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")
 
 

@@ -31,6 +31,7 @@ from models.importing.kinds import CUSTOMER_STATUS, EVENT_KIND, ORDER_STATUS
 from models.importing.messages import RowError
 from models.importing.values import (
     DateParser,
+    check_storable,
     normalize_phone,
     parse_amount_fen,
     parse_choice,
@@ -64,9 +65,18 @@ def _problem(error: RowError, locale: str) -> PydanticCustomError:
 
 
 def _as_text(value: Any, info: ValidationInfo) -> str:
+    """Every text of a body passes here (or `_moment`): one check that it can be stored."""
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
         raise PydanticCustomError("string_type", "{reason}", {"reason": _wrong_type(info)})
-    return str(value).strip()
+    return _storable(str(value).strip(), info)
+
+
+def _storable(text: str, info: ValidationInfo) -> str:
+    try:
+        check_storable(text, _field_name(info))
+    except RowError as exc:
+        raise _problem(exc, _context(info)["locale"]) from exc
+    return text
 
 
 def _wrong_type(info: ValidationInfo) -> str:
@@ -94,8 +104,9 @@ def _moment(value: Any, info: ValidationInfo) -> datetime:
     if isinstance(value, bool) or not isinstance(value, str):
         raise PydanticCustomError("string_type", "{reason}", {"reason": _wrong_type(info)})
     context = _context(info)
+    text = _storable(value.strip(), info)
     try:
-        return DateParser(context["tz"])(value.strip(), _field_name(info))
+        return DateParser(context["tz"])(text, _field_name(info))
     except RowError as exc:
         raise _problem(exc, context["locale"]) from exc
 
