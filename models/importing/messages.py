@@ -17,10 +17,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{field} is too long (at most {max} characters)",
     ),
     "bad_date": (
-        "{field}无法识别为日期：{value}"
-        "（应为 YYYY-MM-DD、YYYY-MM-DD HH:MM[:SS] 或带时区的 ISO 8601）",
-        "{field} is not a date: {value} "
-        "(use YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] or ISO 8601 with an offset)",
+        "{field}无法识别为日期：{value}（可用：2024-03-05、2024/3/5、2024.3.5、2024年3月5日，"
+        "可带时间 14:30 或 14:30:00，也可以是带时区的 2024-03-05T14:30:00+08:00 "
+        "或 Excel 日期序号 45356）",
+        "{field} is not a date: {value} (accepted: 2024-03-05, 2024/3/5, 2024.3.5 or "
+        "2024年3月5日, each with an optional time 14:30 or 14:30:00, ISO 8601 with an offset "
+        "such as 2024-03-05T14:30:00+08:00, or an Excel serial date such as 45356)",
     ),
     "no_such_date": (
         "{field}不是存在的日期或时间：{value}",

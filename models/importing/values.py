@@ -16,9 +16,16 @@ from models.importing.messages import RowError
 
 _DATE = re.compile(
     r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
-    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
+    r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
     r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
+# `2024年3月5日`, a time after it with or without a space: read as `2024-3-5 …`.
+_CJK_DAY = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*")
+# Excel's serial day number (days since 1899-12-30), the time of day as its fraction: what a
+# date cell formatted "General" holds. Five digits only — 10000 is 1927-05-18 — because a
+# four-digit number in a date column is a year far more often than a day before 1928.
+_SERIAL = re.compile(r"(\d{5})(\.\d+)?")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
 # An aware UTC datetime built as _UTC_EPOCH + (naive UTC - _NAIVE_EPOCH): two C-level operations,
 # several times cheaper than `replace(tzinfo=UTC)` (keyword arguments) or `datetime.combine`.
@@ -51,7 +58,9 @@ def _canonical(raw: str) -> datetime | None:
 
 
 class DateParser:
-    """`YYYY-MM-DD`, `YYYY/MM/DD`, `… HH:MM[:SS[.ffffff]]`, ISO 8601 with `T` and an offset.
+    """`YYYY-MM-DD`, `YYYY/M/D`, `YYYY.M.D`, `YYYY年M月D日`, each optionally followed by
+    `HH:MM[:SS[.ffffff]]`; ISO 8601 with `T` and an offset; Excel serial dates (`45356`,
+    `45356.6`). Full-width digits and punctuation are read as ASCII (NFKC).
 
     Times without an offset are wall-clock times in `tz` (the configured zone). Results are
     aware UTC datetimes. Repeated strings (date-only columns repeat a lot) hit a small cache.
@@ -95,9 +104,13 @@ class DateParser:
     __call__ = parse
 
     def _parse_general(self, raw: str, field: str) -> datetime:
-        match = _DATE.fullmatch(raw)
+        text = raw if raw.isascii() else _chinese_day_as_iso(unicodedata.normalize("NFKC", raw))
+        match = _DATE.fullmatch(text)
         if match is None:
-            raise RowError("bad_date", field=field, value=raw)
+            serial = _SERIAL.fullmatch(text)
+            if serial is None:
+                raise RowError("bad_date", field=field, value=raw)
+            return self._serial(serial, raw, field)
         year, month, day, hour, minute, second, fraction, offset = match.groups()
         if not _MIN_YEAR <= int(year) <= _MAX_YEAR:
             raise RowError("date_out_of_range", field=field, value=raw)
@@ -116,6 +129,14 @@ class DateParser:
             raise RowError("no_such_date", field=field, value=raw) from exc
         return _to_utc(local, zone)
 
+    def _serial(self, match: re.Match[str], raw: str, field: str) -> datetime:
+        days, fraction = match.groups()
+        seconds = round(float(fraction) * 86400) if fraction else 0
+        local = _EXCEL_EPOCH + timedelta(days=int(days), seconds=seconds)
+        if local.year > _MAX_YEAR:
+            raise RowError("date_out_of_range", field=field, value=raw)
+        return _to_utc(local, self.tz)
+
     def _offset(self, text: str, raw: str, field: str) -> tzinfo:
         zone = self._offsets.get(text)
         if zone is None:
@@ -127,6 +148,14 @@ class DateParser:
             zone = timezone(-delta if text[0] == "-" else delta)
             self._offsets[text] = zone
         return zone
+
+
+def _chinese_day_as_iso(text: str) -> str:
+    day = _CJK_DAY.match(text)
+    if day is None:
+        return text
+    rest = text[day.end() :]
+    return f"{day[1]}-{day[2]}-{day[3]}" + (f" {rest}" if rest else "")
 
 
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -202,7 +231,7 @@ def normalize_phone(raw: str) -> str:
     about what they are: mobiles `13812345678`, landlines `010-12345678` / `0571-8888888`
     (with `-123` for an extension), and `4008123123` service numbers.
     """
-    text = raw.strip()
+    text = (raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).strip()
     extension = ""
     ext_match = _PHONE_EXTENSION.search(text)
     if ext_match:

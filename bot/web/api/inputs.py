@@ -164,8 +164,9 @@ YuanToFen = Annotated[
     WithJsonSchema(
         {
             "anyOf": [{"type": "string"}, {"type": "number", "minimum": 0}],
-            "description": "金额（元，最多两位小数），如 199.00 / amount in yuan, ≤ 2 decimals",
-            "examples": ["199.00", 18.8],
+            "description": "金额（元，最多两位小数；千分位只能每三位一个逗号或空格），"
+            "如 1,299.00 / amount in yuan, ≤ 2 decimals, thousands grouped by commas or spaces",
+            "examples": ["199.00", "1,299.00", 18.8],
         }
     ),
 ]
@@ -175,9 +176,10 @@ Moment = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "description": "YYYY-MM-DD、YYYY-MM-DD HH:MM[:SS] 或带时区的 ISO 8601；"
-            "不带时区时按配置的时区 / naive times are in the configured zone",
-            "examples": ["2024-05-01 14:30", "2024-05-01T14:30:00+08:00"],
+            "description": "2024-03-05、2024/3/5、2024.3.5、2024年3月5日（可带时间 14:30[:00]）、"
+            "带时区的 ISO 8601 或 Excel 日期序号；不带时区时按配置的时区 / "
+            "naive times are in the configured zone",
+            "examples": ["2024-05-01 14:30", "2024年5月1日 14:30", "2024-05-01T14:30:00+08:00"],
         }
     ),
 ]
