@@ -71,7 +71,8 @@ async def import_csv(
         checker = RowChecker(spec, header, tz, locale)
         reported = 0
         async with db.uow() as uow:
-            writer = BatchWriter(await uow.session.connection(), kind, now)
+            absent = [c for c, at in zip(spec.columns, header.positions, strict=True) if at < 0]
+            writer = BatchWriter(await uow.session.connection(), kind, now, absent)
             await writer.start()
             for batch in checker.chunks(source.rows(), batch_rows):
                 await writer.write(batch)

@@ -9,20 +9,25 @@ table gets one good plan.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.importing.merge import MERGERS, MergeCounts
+from models.importing.prepare import keep_stored_where_absent
 from models.importing.staging import Stager
 
 
 class BatchWriter:
-    def __init__(self, conn: AsyncConnection, kind: str, now: datetime) -> None:
+    def __init__(
+        self, conn: AsyncConnection, kind: str, now: datetime, absent: Collection[str] = ()
+    ) -> None:
         self.conn = conn
+        self.kind = kind
         self.now = now
+        self.absent = absent  # the kind's columns the file does not have
         self.stager = Stager(conn, kind)
         self._merge = MERGERS[kind]
 
@@ -34,6 +39,7 @@ class BatchWriter:
 
     async def finish(self) -> MergeCounts:
         await self.stager.analyze()
+        await keep_stored_where_absent(self.conn, self.kind, self.absent)
         counts = await self._merge(self.conn, self.now)
         await self.stager.drop()
         return counts
