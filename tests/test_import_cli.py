@@ -1,11 +1,14 @@
-"""`fission import …` as a person runs it: summary line, messages, exit statuses."""
+"""`fission import …` as a person runs it: summary line, messages, exit statuses, the rejects
+file, and a progress bar only where a person watches a long import."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from pathlib import Path
 
+from cli_terminal import run_fission
 from import_support import count_rows, invoke_import
 
 from models import Customer, Order
@@ -21,12 +24,12 @@ def test_clean_file_exits_0_and_reimport_reports_nothing_new(db_url: str, tmp_pa
 
     first = invoke_import(db_url, "orders", str(path))
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines()[-1] == "imported 2, updated 0, rejected 0"
+    assert first.stdout.splitlines()[-1] == "导入 2 条，更新 0 条，拒绝 0 条"
     assert "新建了 1 个只有客户编号的客户记录" in first.stderr
 
     again = invoke_import(db_url, "orders", str(path))
     assert again.exit_code == 0
-    assert again.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
+    assert again.stdout.splitlines()[-1] == "导入 0 条，更新 0 条，拒绝 0 条"
     assert count_rows(db_url, Order) == 2
 
 
@@ -39,7 +42,7 @@ def test_an_update_is_counted(db_url: str, tmp_path: Path) -> None:
     result = invoke_import(db_url, "orders", str(path))
 
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[-1] == "imported 0, updated 1, rejected 0"
+    assert result.stdout.splitlines()[-1] == "导入 0 条，更新 1 条，拒绝 0 条"
 
 
 def test_rejected_rows_exit_3_with_lines_and_a_rejects_file(db_url: str, tmp_path: Path) -> None:
@@ -48,7 +51,7 @@ def test_rejected_rows_exit_3_with_lines_and_a_rejects_file(db_url: str, tmp_pat
     result = invoke_import(db_url, "orders", str(path))
 
     assert result.exit_code == 3
-    assert result.stdout.splitlines()[-1] == "imported 2, updated 0, rejected 8"
+    assert result.stdout.splitlines()[-1] == "导入 2 条，更新 0 条，拒绝 8 条"
     assert "第 6 行：金额不能为负数：-5.00" in result.stderr
     assert f"被拒绝的行已写入 {tmp_path / 'orders_bad.rejects.csv'}" in result.stderr
     assert (tmp_path / "orders_bad.rejects.csv").exists()
@@ -63,7 +66,7 @@ def test_gbk_and_bom_files_import_through_the_cli(db_url: str, tmp_path: Path) -
     result = invoke_import(db_url, "customers", str(bom))
 
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[-1] == "imported 3, updated 0, rejected 0"
+    assert result.stdout.splitlines()[-1] == "导入 3 条，更新 0 条，拒绝 0 条"
     assert count_rows(db_url, Customer) == 5
 
 
@@ -146,8 +149,62 @@ def test_a_file_with_only_its_header_says_so(db_url: str, tmp_path: Path) -> Non
     result = invoke_import(db_url, "orders", str(path))
 
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
+    assert result.stdout.splitlines()[-1] == "导入 0 条，更新 0 条，拒绝 0 条"
     assert "提示：文件只有表头，没有数据行" in result.stderr
 
     path.write_text(HEADER + "A1,C1,5,2024-06-01,\n", encoding="utf-8")
     assert "没有数据行" not in invoke_import(db_url, "orders", str(path)).stderr
+
+
+def test_the_summary_speaks_the_configured_language(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "A1,C1,5,2024-06-01,\nA2,C1,-5,2024-06-01,\n", encoding="utf-8")
+
+    zh = invoke_import(db_url, "orders", str(path))
+    en = invoke_import(db_url, "orders", str(path), locale="en")
+
+    assert zh.stdout.splitlines() == ["导入 1 条，更新 0 条，拒绝 1 条"]
+    assert en.stdout.splitlines() == ["imported 0, updated 0, rejected 1"]
+    assert "line 3: amount must not be negative: -5" in en.stderr
+
+
+def test_the_rejects_file_named_is_the_one_written(db_url: str, tmp_path: Path) -> None:
+    for name, rejects in (("Orders.CSV", "Orders.rejects.csv"), ("订单", "订单.rejects.csv")):
+        path = tmp_path / name
+        path.write_text(HEADER + "A1,C1,-5,2024-06-01,\n", encoding="utf-8")
+
+        result = invoke_import(db_url, "orders", str(path))
+
+        assert f"被拒绝的行已写入 {tmp_path / rejects}" in result.stderr.splitlines()
+        written = (tmp_path / rejects).read_text(encoding="utf-8-sig").splitlines()
+        assert written[1] == "A1,C1,-5,2024-06-01,,2,金额不能为负数：-5"
+    assert "NAME.rejects.csv" in invoke_import(db_url, "--help").stdout
+
+
+def _import_at(tmp_path: Path, db_url: str, terminal: bool, prelude: str = "") -> str:
+    """What `fission import orders` says on stderr to a terminal (or a pipe)."""
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "A1,C1,5,2024-06-01,\n", encoding="utf-8")
+    env = {**os.environ, "FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN"}
+    status, out, said = run_fission(
+        ["import", "orders", str(path)], env, tmp_path, terminal=terminal, prelude=prelude
+    )
+    assert status == 0, said
+    assert out.splitlines()[-1] in (
+        "导入 1 条，更新 0 条，拒绝 0 条",
+        "导入 0 条，更新 0 条，拒绝 0 条",
+    )
+    return said
+
+
+def test_a_progress_bar_only_at_a_terminal_and_only_on_a_long_import(
+    db_url: str, tmp_path: Path
+) -> None:
+    # An import that has run past the delay (here: none) shows the bar, in Chinese.
+    said = _import_at(tmp_path, db_url, True, "import bot.cli.imports as m; m.PROGRESS_AFTER_S = 0")
+    assert "导入中" in said and "100%" in said
+    # A quick import at a terminal shows none; a script reading stderr never gets one.
+    assert "导入中" not in _import_at(tmp_path, db_url, True)
+    assert "导入中" not in _import_at(
+        tmp_path, db_url, False, "import bot.cli.imports as m; m.PROGRESS_AFTER_S = 0"
+    )

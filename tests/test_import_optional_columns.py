@@ -27,7 +27,7 @@ def test_a_customers_file_without_region_or_industry_imports(db_url: str, tmp_pa
     result = invoke_import(db_url, "customers", str(short))
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "imported 1, updated 1, rejected 0"
+    assert result.stdout.splitlines()[-1] == "导入 1 条，更新 1 条，拒绝 0 条"
     stored = on_database(db_url, stored_customers)
     assert {key: (c.name, c.phone, c.region, c.industry) for key, c in stored.items()} == {
         "K1": ("张三丰", "13812345678", "上海", "零售"),  # only the name changed
@@ -35,7 +35,7 @@ def test_a_customers_file_without_region_or_industry_imports(db_url: str, tmp_pa
         "K3": ("王五", None, None, None),
     }
     again = invoke_import(db_url, "customers", str(short))
-    assert again.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
+    assert again.stdout.splitlines()[-1] == "导入 0 条，更新 0 条，拒绝 0 条"
 
 
 def test_the_required_columns_are_named_when_missing(db_url: str, tmp_path: Path) -> None:

@@ -1,26 +1,27 @@
 """`fission import customers|orders|events FILE.csv`: the CLI face of `models.importing`.
 
 Prints each rejected row (the first few; all of them are in the rejects file) on stderr and the
-summary `imported N, updated M, rejected K` as the last line on stdout. Exit status: 0 all
-rows taken, 3 some rows rejected, 2 the file is unusable, 1 the database refused the import
-(then nothing from the file was stored).
+summary `导入 N 条，更新 M 条，拒绝 K 条` (`imported N, updated M, rejected K` in English) as the
+last line on stdout. Exit status: 0 all rows taken, 3 some rows rejected, 2 the file is
+unusable, 1 the database refused the import (then nothing from the file was stored).
 """
 
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, get_settings, open_database, run
+from bot.cli.progress import LateProgressBar
 from config import Settings
 from models.importing import ImportResult, UnusableInput, import_csv
 
 SHOWN_REJECTS = 20
+# A file that imports within this many seconds gets no progress bar: it would only flicker.
+PROGRESS_AFTER_S = 3.0
 
 
 @click.group("import")
@@ -29,7 +30,8 @@ def import_group() -> None:
 
     FILE is a CSV (UTF-8 with or without BOM, or GBK) or an Excel workbook (.xlsx: its first
     sheet; told apart by content, not by name). Bad rows are listed with their line (the Excel
-    row) and every problem, and written to FILE.rejects.csv."""
+    row) and every problem, and written next to FILE as NAME.rejects.csv (orders.csv →
+    orders.rejects.csv, 订单.xlsx → 订单.xlsx.rejects.csv)."""
 
 
 def _import_command(kind: str, help_text: str) -> click.Command:
@@ -45,8 +47,12 @@ def _import_command(kind: str, help_text: str) -> click.Command:
     def command(file: Path, encoding: str) -> None:
         settings = get_settings()
         en = settings.locale == "en"
+        size = file.stat().st_size if file.is_file() else 0
+        label = "importing" if en else "导入中"
         try:
-            result = run(_import, settings, kind, file, encoding.lower())
+            # Over the file's bytes; shown only at a terminal, once the import has run a while.
+            with LateProgressBar(size, label, after=PROGRESS_AFTER_S) as bar:
+                result = run(_import, settings, kind, file, encoding.lower(), bar)
         except UnusableInput as problem:
             click.echo(_error(problem.render(settings.locale), en), err=True)
             sys.exit(EXIT_USAGE)
@@ -65,29 +71,19 @@ def _import_command(kind: str, help_text: str) -> click.Command:
     return command
 
 
-async def _import(settings: Settings, kind: str, path: Path, encoding: str) -> ImportResult:
+async def _import(
+    settings: Settings, kind: str, path: Path, encoding: str, bar: LateProgressBar
+) -> ImportResult:
     async with open_database(settings) as db:
-        with _progress_bar(path, settings.locale == "en") as bar:
-            return await import_csv(
-                db,
-                kind,
-                path,
-                encoding=encoding,
-                tz=settings.tz,
-                locale=settings.locale,
-                progress=bar.update if bar is not None else None,
-            )
-
-
-def _progress_bar(path: Path, en: bool) -> AbstractContextManager[Any]:
-    """A bar over the file's bytes, only for a person watching a terminal."""
-    if not sys.stderr.isatty() or not path.is_file():
-        return nullcontext(None)
-    return click.progressbar(
-        length=path.stat().st_size,
-        label="importing" if en else "导入中",
-        file=sys.stderr,
-    )
+        return await import_csv(
+            db,
+            kind,
+            path,
+            encoding=encoding,
+            tz=settings.tz,
+            locale=settings.locale,
+            progress=bar.update,
+        )
 
 
 def _error(message: str, en: bool) -> str:
@@ -118,7 +114,9 @@ def _report(result: ImportResult, en: bool) -> None:
             else f"新建了 {result.bare_customers} 个只有客户编号的客户记录（待补充资料）",
             err=True,
         )
-    click.echo(f"imported {result.imported}, updated {result.updated}, rejected {result.rejected}")
+    counts = (result.imported, result.updated, result.rejected)
+    summary = "imported {}, updated {}, rejected {}" if en else "导入 {} 条，更新 {} 条，拒绝 {} 条"
+    click.echo(summary.format(*counts))
 
 
 import_group.add_command(
