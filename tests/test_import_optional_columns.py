@@ -46,5 +46,6 @@ def test_the_required_columns_are_named_when_missing(db_url: str, tmp_path: Path
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "错误：缺少必需的列：external_id, created_at"
-        "（客户导入需要的列：external_id,name,created_at）"
+        "（客户导入需要的列：external_id,name,created_at；"
+        "各列可用的中文表头见 fission import --help，别的表头可用 --map 表头=列名 指定）"
     )

@@ -1,9 +1,11 @@
-"""`fission import customers|orders|events FILE.csv`: the CLI face of `models.importing`.
+"""`fission import customers|orders|events FILE`: the CLI face of `models.importing`.
 
 Prints each rejected row (the first few; all of them are in the rejects file) on stderr and the
 summary `导入 N 条，更新 M 条，拒绝 K 条` (`imported N, updated M, rejected K` in English) as the
 last line on stdout. Exit status: 0 all rows taken, 3 some rows rejected, 2 the file is
-unusable, 1 the database refused the import (then nothing from the file was stored).
+unusable (or an option is), 1 the database refused the import (then nothing from the file was
+stored). The columns each kind reads, and their Chinese names, are generated into the help
+from the table the importer reads (`models.importing.columns_doc`).
 """
 
 from __future__ import annotations
@@ -17,25 +19,57 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cli.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, get_settings, open_database, run
 from bot.cli.progress import LateProgressBar
 from config import Settings
-from models.importing import ImportResult, UnusableInput, import_csv
+from models.importing import IMPORT_KINDS, ImportResult, UnusableInput, import_csv
+from models.importing.columns_doc import columns_help
+from models.importing.messages import render
 
 SHOWN_REJECTS = 20
 # A file that imports within this many seconds gets no progress bar: it would only flicker.
 PROGRESS_AFTER_S = 3.0
 
+_INTRO = (
+    "导入 CSV 或 Excel / import customers, orders or activity events from CSV or .xlsx.\n\n"
+    "FILE is a CSV (UTF-8 with or without BOM, or GBK) or an Excel workbook (.xlsx: its first "
+    "sheet; told apart by content, not by name). Bad rows are listed with their line (the Excel "
+    "row) and every problem, and written next to FILE as NAME.rejects.csv (orders.csv → "
+    "orders.rejects.csv, 订单.xlsx → 订单.xlsx.rejects.csv).\n\n"
+    "表头可写英文列名或其后任一中文名；同一列有几个时用靠前的，并说明用了哪一列；别的表头用 "
+    "--map 表头=列名。 / A header may be the English name or any name after it; with several "
+    "for one column the first listed is read (and named); --map HEADER=COLUMN reads another."
+)
+_NOTES = {
+    "customers": "导入客户 / import customers.",
+    "orders": "导入订单 / import orders. Amounts in yuan, up to 2 decimals (1,299.00). "
+    "Unknown customers are created with only their number.",
+    "events": "导入行为事件 / import activity events. feature_use needs the feature name in "
+    "detail. Unknown customers are created with only their number (prospects).",
+}
 
-@click.group("import")
+
+@click.group(
+    "import",
+    help="\n\n".join([_INTRO, *(f"{kind}:\n\n{columns_help(kind)}" for kind in IMPORT_KINDS)]),
+)
 def import_group() -> None:
-    """导入 CSV 或 Excel / import customers, orders or activity events from CSV or .xlsx.
-
-    FILE is a CSV (UTF-8 with or without BOM, or GBK) or an Excel workbook (.xlsx: its first
-    sheet; told apart by content, not by name). Bad rows are listed with their line (the Excel
-    row) and every problem, and written next to FILE as NAME.rejects.csv (orders.csv →
-    orders.rejects.csv, 订单.xlsx → 订单.xlsx.rejects.csv)."""
+    pass
 
 
-def _import_command(kind: str, help_text: str) -> click.Command:
-    @click.command(kind, help=help_text)
+def _parse_map(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for value in values:
+        header, sep, column = value.partition("=")
+        if not sep or not header.strip() or not column.strip():
+            raise click.BadParameter(
+                f"“{value}” 应写成 表头=列名，如 实付金额=amount (write HEADER=COLUMN)"
+            )
+        mapping[header.strip()] = column.strip()
+    return mapping
+
+
+def _import_command(kind: str) -> click.Command:
+    @click.command(kind, help=f"{_NOTES[kind]}\n\n{columns_help(kind)}")
     @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
     @click.option(
         "--encoding",
@@ -44,7 +78,15 @@ def _import_command(kind: str, help_text: str) -> click.Command:
         show_default=True,
         help="CSV encoding; auto: BOM → UTF-8, valid UTF-8, else GBK/GB18030 (ignored for .xlsx).",
     )
-    def command(file: Path, encoding: str) -> None:
+    @click.option(
+        "--map",
+        "mapping",
+        multiple=True,
+        metavar="HEADER=COLUMN",
+        callback=_parse_map,
+        help="Read the file's column HEADER as COLUMN (repeatable), e.g. --map 成交价=amount.",
+    )
+    def command(file: Path, encoding: str, mapping: dict[str, str]) -> None:
         settings = get_settings()
         en = settings.locale == "en"
         size = file.stat().st_size if file.is_file() else 0
@@ -52,7 +94,7 @@ def _import_command(kind: str, help_text: str) -> click.Command:
         try:
             # Over the file's bytes; shown only at a terminal, once the import has run a while.
             with LateProgressBar(size, label, after=PROGRESS_AFTER_S) as bar:
-                result = run(_import, settings, kind, file, encoding.lower(), bar)
+                result = run(_import, settings, kind, file, encoding.lower(), mapping, bar)
         except UnusableInput as problem:
             click.echo(_error(problem.render(settings.locale), en), err=True)
             sys.exit(EXIT_USAGE)
@@ -65,14 +107,19 @@ def _import_command(kind: str, help_text: str) -> click.Command:
                 else f"导入失败，{file} 中的数据一行都没有写入：{reason}"
             )
             raise click.ClickException(message) from exc
-        _report(result, en)
+        _report(result, settings.locale)
         sys.exit(EXIT_PARTIAL if result.rejected else EXIT_OK)
 
     return command
 
 
 async def _import(
-    settings: Settings, kind: str, path: Path, encoding: str, bar: LateProgressBar
+    settings: Settings,
+    kind: str,
+    path: Path,
+    encoding: str,
+    mapping: dict[str, str],
+    bar: LateProgressBar,
 ) -> ImportResult:
     async with open_database(settings) as db:
         return await import_csv(
@@ -83,6 +130,7 @@ async def _import(
             tz=settings.tz,
             locale=settings.locale,
             progress=bar.update,
+            mapping=mapping,
         )
 
 
@@ -90,7 +138,12 @@ def _error(message: str, en: bool) -> str:
     return f"error: {message}" if en else f"错误：{message}"
 
 
-def _report(result: ImportResult, en: bool) -> None:
+def _report(result: ImportResult, locale: str) -> None:
+    en = locale == "en"
+    for choice in result.choices:
+        unused = (", " if en else "、").join(f"「{name}」" for name in choice.unused)
+        params = {"field": choice.column, "used": choice.used, "unused": unused}
+        click.echo(render("column_chosen", locale, params), err=True)
     if result.rows == 0:
         click.echo(
             "the file has a header but no data rows" if en else "提示：文件只有表头，没有数据行",
@@ -119,30 +172,5 @@ def _report(result: ImportResult, en: bool) -> None:
     click.echo(summary.format(*counts))
 
 
-import_group.add_command(
-    _import_command(
-        "customers",
-        "导入客户 / import customers.\n\n"
-        "Columns: external_id,name,phone,region,industry,created_at[,status] "
-        "(status: open|closed).",
-    )
-)
-import_group.add_command(
-    _import_command(
-        "orders",
-        "导入订单 / import orders.\n\n"
-        "Columns: order_no,customer_external_id,amount,paid_at[,status] "
-        "(amount in yuan, up to 2 decimals; status: paid|refunded). "
-        "Unknown customers are created with only their number.",
-    )
-)
-import_group.add_command(
-    _import_command(
-        "events",
-        "导入行为事件 / import activity events.\n\n"
-        "Columns: customer_external_id,kind,occurred_at[,detail] "
-        "(kind: view|feature_use|support_contact|campaign_join|lead_form; "
-        "feature_use needs the feature name in detail). "
-        "Unknown customers are created with only their number (prospects).",
-    )
-)
+for _kind in IMPORT_KINDS:
+    import_group.add_command(_import_command(_kind))

@@ -70,6 +70,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{field} has an invalid character {code} (a lone UTF-16 surrogate) at position "
         "{position}, which cannot be stored; remove it",
     ),
+    "unpaid_order": (
+        "未付款的订单不导入：订单状态为「{value}」",
+        "an unpaid order is not imported: status 「{value}」",
+    ),
     "detail_required": (
         "功能使用事件（feature_use）必须在详情中填写功能名称",
         "a feature_use event needs the feature name in detail",
@@ -89,8 +93,22 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "not_a_file": ("不是文件：{path}", "not a file: {path}"),
     "empty_file": ("文件是空的，没有表头：{path}", "the file is empty, no header: {path}"),
     "missing_columns": (
-        "缺少必需的列：{columns}（{kind}需要的列：{expected}）",
-        "missing required columns: {columns} ({kind} needs: {expected})",
+        "缺少必需的列：{columns}（{kind}需要的列：{expected}；各列可用的中文表头见 "
+        "fission import --help，别的表头可用 --map 表头=列名 指定）",
+        "missing required columns: {columns} ({kind} needs: {expected}; the Chinese headers "
+        "read as each are in fission import --help, and --map HEADER=COLUMN names another)",
+    ),
+    "map_unknown_column": (
+        "--map 指定的列 {column} 不存在（{kind}的列：{columns}）",
+        "--map names no column of {kind}: {column} (its columns: {columns})",
+    ),
+    "map_header_missing": (
+        "--map 指定的表头「{header}」不在文件里（文件的表头：{headers}）",
+        "--map names a header the file does not have: 「{header}」 (its headers: {headers})",
+    ),
+    "column_chosen": (
+        "{field}取自「{used}」列；未使用：{unused}",
+        "{field} is read from the column 「{used}」; not used: {unused}",
     ),
     "duplicate_column": (
         "表头中 {column} 出现了不止一次",

@@ -10,7 +10,7 @@ the good ones; they are collected with their line and reason and written to `NAM
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -18,9 +18,10 @@ from pathlib import Path
 
 from models.base import utcnow
 from models.db import Database
+from models.importing.headers import ColumnChoice, resolve_header
 from models.importing.kinds import IMPORT_KINDS
 from models.importing.messages import UnusableInput
-from models.importing.reader import open_source, resolve_header
+from models.importing.reader import open_source
 from models.importing.rejects import RejectedRow, write_rejects
 from models.importing.validate import RowChecker
 from models.importing.writer import BatchWriter
@@ -41,6 +42,7 @@ class ImportResult:
     bare_customers: int = 0  # customers created with only their number (orders, events)
     rows: int = 0  # data rows read (blank lines skipped)
     encoding: str = ""
+    choices: tuple[ColumnChoice, ...] = ()  # columns read where the file had several
 
 
 async def import_csv(
@@ -53,6 +55,7 @@ async def import_csv(
     progress: Callable[[int], None] | None = None,
     locale: str = "zh-CN",
     batch_rows: int = BATCH_ROWS,
+    mapping: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Import `path` as `kind` ("customers", "orders", "events") in one transaction.
 
@@ -67,7 +70,7 @@ async def import_csv(
     path = Path(path)
     now = utcnow()
     with closing(open_source(path, encoding)) as source:
-        header = resolve_header(source.header, spec.columns, spec.required, spec.aliases, kind)
+        header = resolve_header(source.header, spec, mapping)
         checker = RowChecker(spec, header, tz, locale)
         reported = 0
         async with db.uow() as uow:
@@ -93,4 +96,5 @@ async def import_csv(
         bare_customers=counts.bare_customers,
         rows=checker.rows,
         encoding=source.encoding,
+        choices=header.choices,
     )

@@ -13,9 +13,9 @@ from datetime import tzinfo
 from operator import itemgetter
 from typing import Any
 
+from models.importing.headers import Header
 from models.importing.kinds import ImportKind
 from models.importing.messages import RowError, render
-from models.importing.reader import Header
 from models.importing.rejects import RejectedRow
 from models.importing.values import UNSTORABLE, check_storable
 
@@ -150,6 +150,7 @@ _COLUMN_OF_KEY = {
     "too_many_decimals": "amount",
     "amount_too_large": "amount",
     "bad_phone": "phone",
+    "unpaid_order": "status",
     "detail_required": "detail",
 }
 
