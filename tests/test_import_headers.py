@@ -159,7 +159,7 @@ def test_map_reads_a_header_nobody_foresaw(db_url: str, tmp_path: Path) -> None:
     assert wrong_column.exit_code == 2
     assert wrong_column.stderr.strip() == (
         "错误：--map 指定的列 price 不存在"
-        "（订单导入的列：order_no, customer_external_id, amount, paid_at, status）"
+        "（订单导入的列：order_no, customer_external_id, amount, paid_at, status, phone, name）"
     )
     absent = invoke_import(db_url, "orders", str(path), "--map", "成交额=amount", locale="en")
     assert absent.exit_code == 2

@@ -84,8 +84,9 @@ def test_records_report_the_line_they_start_on(tmp_path: Path) -> None:
 
 def test_headers_tolerate_case_space_and_chinese_names() -> None:
     header = resolve_header([" Order No ", "客户编号", "金额（元）", "PAID_AT", "备注"], ORDERS)
-    # order_no, customer_external_id, amount, paid_at found; status absent; 备注 ignored
-    assert header.positions == (0, 1, 2, 3, -1)
+    # order_no, customer_external_id, amount, paid_at found; status, phone, name absent;
+    # 备注 ignored
+    assert header.positions == (0, 1, 2, 3, -1, -1, -1)
 
 
 def test_missing_columns_are_named() -> None:

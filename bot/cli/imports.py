@@ -40,7 +40,9 @@ _INTRO = (
 _NOTES = {
     "customers": "导入客户 / import customers.",
     "orders": "导入订单 / import orders. Amounts in yuan, up to 2 decimals (1,299.00). "
-    "Unknown customers are created with only their number.",
+    "Unknown customers are created with only their number. A row without a customer number "
+    "names its buyer by phone: the one customer with that phone, or a new customer made from "
+    "it (with the buyer's name); a phone two customers share is a rejected row.",
     "events": "导入行为事件 / import activity events. feature_use needs the feature name in "
     "detail. Unknown customers are created with only their number (prospects).",
 }
@@ -165,6 +167,14 @@ def _report(result: ImportResult, locale: str) -> None:
             f"created {result.bare_customers} customers known only by their number"
             if en
             else f"新建了 {result.bare_customers} 个只有客户编号的客户记录（待补充资料）",
+            err=True,
+        )
+    if result.phone_matched or result.phone_customers:
+        matched, created = result.phone_matched, result.phone_customers
+        click.echo(
+            f"by phone: {matched} orders matched a stored customer; {created} customers created"
+            if en
+            else f"按手机号：{matched} 条订单对应到已有客户；新建了 {created} 个客户",
             err=True,
         )
     counts = (result.imported, result.updated, result.rejected)

@@ -44,6 +44,19 @@ HEADER_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         # When it was paid comes before when it was placed.
         "paid_at": ("付款时间", "支付时间", "成交时间", "下单时间"),
         "status": ("订单状态", "状态"),
+        # The buyer, for a row without a customer number: matched by phone, named by name.
+        "phone": (
+            "买家手机号",
+            "手机号码",
+            "手机号",
+            "手机",
+            "联系手机",
+            "联系电话",
+            "收货人手机",
+            "收货人手机号",
+            "收货人电话",
+        ),
+        "name": ("买家姓名", "客户名称", "客户姓名", "买家昵称", "收货人", "收货人姓名"),
     },
     "events": {
         "customer_external_id": ("客户编号", "客户id", "客户号", "external_id"),

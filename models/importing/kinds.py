@@ -4,12 +4,18 @@ A row parser gets the cells in canonical column order (stripped; '' for an absen
 column) and returns `(key, shown_key, record)`: the key finds duplicates within the file, the
 record is the tuple staged for the set-based merge (see `staging.py` for the column order).
 An empty optional status becomes None, meaning "keep what is stored" on an update.
+
+An order names its customer by number or, in shops' exports that have none, by the buyer's
+phone: the customer number wins when a row has both; a phone alone is matched to the one
+customer with that phone, or makes a new customer (with the buyer's name) — both in SQL over
+the staged rows (`prepare.py`). A phone two or more stored customers share cannot say which
+one is meant: the parser refuses the row, from the shared phones read once before the rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
@@ -22,6 +28,7 @@ from models.importing.values import (
     parse_key,
     parse_text,
 )
+from models.masking import mask_phone
 
 ParsedRow = tuple[Hashable, str, tuple[Any, ...]]
 RowParser = Callable[[Sequence[str]], ParsedRow]
@@ -79,12 +86,21 @@ EVENT_KIND = {
 
 
 @dataclass(frozen=True)
+class RowContext:
+    """What a row parser needs besides the row: the configured zone, and the phones stored on
+    two or more customers (normalized phone → how many), for orders keyed by phone."""
+
+    tz: tzinfo
+    shared_phones: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ImportKind:
     name: str
     columns: tuple[str, ...]
     required: tuple[str, ...]
     key_field: str
-    make_parser: Callable[[tzinfo], RowParser]
+    make_parser: Callable[[RowContext], RowParser]
     # A value per column that always passes, put in place of a faulty one to find a rejected
     # row's next problem (validate.py): the person then fixes the whole row at once.
     stand_ins: dict[str, str]
@@ -97,8 +113,8 @@ def _status(raw: str, choices: dict[str, str], shown: str) -> str | None:
     return parse_choice(raw, "status", choices, shown) if raw else None
 
 
-def _customers_parser(tz: tzinfo) -> RowParser:
-    parse_date = DateParser(tz).parse
+def _customers_parser(context: RowContext) -> RowParser:
+    parse_date = DateParser(context.tz).parse
 
     def parse(cells: Sequence[str]) -> ParsedRow:
         external_id, name, phone, region, industry, created_at, status = cells
@@ -121,20 +137,31 @@ def _customers_parser(tz: tzinfo) -> RowParser:
     return parse
 
 
-def _orders_parser(tz: tzinfo) -> RowParser:
-    parse_date = DateParser(tz).parse
+def _orders_parser(context: RowContext) -> RowParser:
+    parse_date = DateParser(context.tz).parse
+    shared_phones = context.shared_phones
     # Looked up as written first; only a spelling that is not already lower case (`Paid`) or
     # not a status at all goes through `parse_choice`. Same result, no `lower()` per row.
     as_written = {key: code for key, code in ORDER_STATUS.items() if key.lower() == key}
 
     def parse(cells: Sequence[str]) -> ParsedRow:
-        order_no, customer, amount, paid_at, status = cells
+        order_no, customer, amount, paid_at, status, phone, name = cells
         # The checks of `parse_key` run only where they can fail: an empty or long key, or one
         # that starts with a digit (Excel's scientific notation). Same outcome, fewer calls.
         if not order_no or len(order_no) > 64 or order_no[0].isdigit():
             parse_key(order_no, "order_no")
-        if not customer or len(customer) > 64 or customer[0].isdigit():
-            parse_key(customer, "customer_external_id")
+        buyer_phone = buyer_name = None
+        if customer:
+            if len(customer) > 64 or customer[0].isdigit():
+                parse_key(customer, "customer_external_id")
+        elif phone:
+            buyer_phone = normalize_phone(phone)
+            owners = shared_phones.get(buyer_phone)
+            if owners:
+                raise RowError("shared_phone", phone=mask_phone(buyer_phone), count=owners)
+            buyer_name = parse_text(name, "name", 100)
+        else:
+            raise RowError("missing_customer")
         if not amount:
             raise RowError("missing_value", field="amount")
         if not paid_at:
@@ -149,13 +176,14 @@ def _orders_parser(tz: tzinfo) -> RowParser:
                 code = parse_choice(status, "status", ORDER_STATUS, "paid, refunded")
         else:
             code = None
-        return order_no, order_no, (order_no, customer, fen, moment, code)
+        record = (order_no, customer or None, fen, moment, code, buyer_phone, buyer_name)
+        return order_no, order_no, record
 
     return parse
 
 
-def _events_parser(tz: tzinfo) -> RowParser:
-    parse_date = DateParser(tz).parse
+def _events_parser(context: RowContext) -> RowParser:
+    parse_date = DateParser(context.tz).parse
 
     def parse(cells: Sequence[str]) -> ParsedRow:
         customer, kind, occurred_at, detail = cells
@@ -199,8 +227,9 @@ CUSTOMERS = ImportKind(
 
 ORDERS = ImportKind(
     name="orders",
-    columns=("order_no", "customer_external_id", "amount", "paid_at", "status"),
-    required=("order_no", "customer_external_id", "amount", "paid_at"),
+    columns=("order_no", "customer_external_id", "amount", "paid_at", "status", "phone", "name"),
+    required=("order_no", "amount", "paid_at"),
+    required_one_of=(("customer_external_id", "phone"),),
     key_field="order_no",
     make_parser=_orders_parser,
     stand_ins={
@@ -209,6 +238,9 @@ ORDERS = ImportKind(
         "amount": "0",
         "paid_at": "2000-01-01",
         "status": "",
+        # A valid phone, not "": the row may name its customer by phone alone.
+        "phone": "13800000000",
+        "name": "",
     },
 )
 

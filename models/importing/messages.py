@@ -70,6 +70,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{field} has an invalid character {code} (a lone UTF-16 surrogate) at position "
         "{position}, which cannot be stored; remove it",
     ),
+    "missing_customer": (
+        "缺少客户：客户编号（customer_external_id）和手机号（phone）至少填一个",
+        "no customer: give customer_external_id or phone",
+    ),
+    "shared_phone": (
+        "手机号 {phone} 对应 {count} 个客户，分不清是哪一个：请在这一行填上客户编号",
+        "phone {phone} belongs to {count} customers, so it cannot say which one: give this "
+        "row's customer number",
+    ),
     "unpaid_order": (
         "未付款的订单不导入：订单状态为「{value}」",
         "an unpaid order is not imported: status 「{value}」",

@@ -19,12 +19,14 @@ from pathlib import Path
 from models.base import utcnow
 from models.db import Database
 from models.importing.headers import ColumnChoice, resolve_header
-from models.importing.kinds import IMPORT_KINDS
-from models.importing.messages import UnusableInput
+from models.importing.kinds import IMPORT_KINDS, RowContext
+from models.importing.messages import RowError, UnusableInput
+from models.importing.prepare import shared_phones
 from models.importing.reader import open_source
 from models.importing.rejects import RejectedRow, write_rejects
 from models.importing.validate import RowChecker
 from models.importing.writer import BatchWriter
+from models.masking import mask_phone
 
 # Rows per staged batch: large enough that per-statement overhead vanishes, small enough that
 # a batch of tuples stays a few megabytes.
@@ -43,6 +45,8 @@ class ImportResult:
     rows: int = 0  # data rows read (blank lines skipped)
     encoding: str = ""
     choices: tuple[ColumnChoice, ...] = ()  # columns read where the file had several
+    phone_matched: int = 0  # orders given the one stored customer with their buyer's phone
+    phone_customers: int = 0  # customers made from a buyer's phone nobody had
 
 
 async def import_csv(
@@ -60,7 +64,8 @@ async def import_csv(
     """Import `path` as `kind` ("customers", "orders", "events") in one transaction.
 
     `progress`, if given, is called with the number of bytes of the file consumed since its
-    previous call (the file size is the natural length of a progress bar). Raises
+    previous call (the file size is the natural length of a progress bar). `mapping` (header
+    as written → column) reads headers the table in headers.py does not know. Raises
     `UnusableInput` for a file that cannot be imported at all; database errors propagate
     after the transaction has been rolled back, and then no rejects file is written.
     """
@@ -71,11 +76,14 @@ async def import_csv(
     now = utcnow()
     with closing(open_source(path, encoding)) as source:
         header = resolve_header(source.header, spec, mapping)
-        checker = RowChecker(spec, header, tz, locale)
+        absent = [c for c, at in zip(spec.columns, header.positions, strict=True) if at < 0]
         reported = 0
         async with db.uow() as uow:
-            absent = [c for c, at in zip(spec.columns, header.positions, strict=True) if at < 0]
-            writer = BatchWriter(await uow.session.connection(), kind, now, absent)
+            conn = await uow.session.connection()
+            by_phone = kind == "orders" and "phone" not in absent
+            context = RowContext(tz, await shared_phones(conn) if by_phone else {})
+            checker = RowChecker(spec, header, context, locale)
+            writer = BatchWriter(conn, kind, now, absent)
             await writer.start()
             for batch in checker.chunks(source.rows(), batch_rows):
                 await writer.write(batch)
@@ -84,6 +92,11 @@ async def import_csv(
                     progress(position - reported)
                     reported = position
             counts = await writer.finish()
+            for order_no, phone, owners in writer.by_phone.unresolved:
+                problem = RowError("shared_phone", phone=mask_phone(phone), count=owners)
+                checker.rejects.append(
+                    RejectedRow(checker.line_of(order_no), problem.render(locale), [])
+                )
             await uow.commit()
 
     return ImportResult(
@@ -97,4 +110,6 @@ async def import_csv(
         rows=checker.rows,
         encoding=source.encoding,
         choices=header.choices,
+        phone_matched=writer.by_phone.matched,
+        phone_customers=writer.by_phone.created,
     )

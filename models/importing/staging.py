@@ -58,10 +58,13 @@ STAGING_TABLES: dict[str, Table] = {
     "orders": _staging(
         "orders",
         Column("order_no", String(64), nullable=False),
-        Column("customer_external_id", String(64), nullable=False),
+        # NULL until prepare.py has found the customer by the buyer's phone.
+        Column("customer_external_id", String(64)),
         Column("amount_fen", BigInteger(), nullable=False),
         Column("paid_at", _StagedTime, nullable=False),
         Column("status", String(10)),  # NULL: not given, keep the stored status
+        Column("customer_phone", String(20)),  # the buyer, for a row without a customer
+        Column("customer_name", String(100)),
     ),
     "events": _staging(
         "events",
@@ -84,7 +87,10 @@ def _with_staged_time(
     """`records` with their time (one per record, placed by the parsers in kinds.py) passed
     through `convert`; unpacking each kind's tuple is twice as fast as slicing a generic one."""
     if kind == "orders":
-        return [(no, who, fen, convert(at), status) for no, who, fen, at, status in records]
+        return [
+            (no, who, fen, convert(at), status, phone, name)
+            for no, who, fen, at, status, phone, name in records
+        ]
     if kind == "customers":
         return [
             (key, name, phone, region, industry, convert(at), status)

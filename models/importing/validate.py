@@ -9,23 +9,22 @@ column can store (NUL, a lone surrogate) — before the kind's parser reads them
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator
-from datetime import tzinfo
 from operator import itemgetter
 from typing import Any
 
 from models.importing.headers import Header
-from models.importing.kinds import ImportKind
+from models.importing.kinds import ImportKind, RowContext
 from models.importing.messages import RowError, render
 from models.importing.rejects import RejectedRow
 from models.importing.values import UNSTORABLE, check_storable
 
 
 class RowChecker:
-    def __init__(self, spec: ImportKind, header: Header, tz: tzinfo, locale: str) -> None:
+    def __init__(self, spec: ImportKind, header: Header, context: RowContext, locale: str) -> None:
         self.spec = spec
         self.header = header
         self.locale = locale
-        self.parse = spec.make_parser(tz)
+        self.parse = spec.make_parser(context)
         self.rejects: list[RejectedRow] = []
         self.rows = 0
         # The first accepted line of every key, to name it when a duplicate turns up.
@@ -83,6 +82,10 @@ class RowChecker:
                 chunk = []
                 append = chunk.append
         yield chunk
+
+    def line_of(self, key: Hashable) -> int:
+        """The line of the accepted row with this key (0: none)."""
+        return self._seen.get(key, 0)
 
     def _every_problem(self, values: list[str], first: RowError) -> list[RowError]:
         """`first` and the row's other problems, in column order.
@@ -150,6 +153,8 @@ _COLUMN_OF_KEY = {
     "too_many_decimals": "amount",
     "amount_too_large": "amount",
     "bad_phone": "phone",
+    "shared_phone": "phone",
+    "missing_customer": "customer_external_id",
     "unpaid_order": "status",
     "detail_required": "detail",
 }

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.importing.merge import MERGERS, MergeCounts
-from models.importing.prepare import keep_stored_where_absent
+from models.importing.prepare import PhoneMatches, customers_by_phone, keep_stored_where_absent
 from models.importing.staging import Stager
 
 
@@ -30,6 +30,7 @@ class BatchWriter:
         self.absent = absent  # the kind's columns the file does not have
         self.stager = Stager(conn, kind)
         self._merge = MERGERS[kind]
+        self.by_phone = PhoneMatches(matched=0, created=0, unresolved=[])
 
     async def start(self) -> None:
         await self.stager.create()
@@ -40,6 +41,8 @@ class BatchWriter:
     async def finish(self) -> MergeCounts:
         await self.stager.analyze()
         await keep_stored_where_absent(self.conn, self.kind, self.absent)
+        if self.kind == "orders" and "phone" not in self.absent:
+            self.by_phone = await customers_by_phone(self.conn, self.now)
         counts = await self._merge(self.conn, self.now)
         await self.stager.drop()
         return counts
