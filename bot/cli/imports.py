@@ -11,6 +11,7 @@ from the table the importer reads (`models.importing.columns_doc`).
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -88,7 +89,13 @@ def _import_command(kind: str) -> click.Command:
         callback=_parse_map,
         help="Read the file's column HEADER as COLUMN (repeatable), e.g. --map 成交价=amount.",
     )
-    def command(file: Path, encoding: str, mapping: dict[str, str]) -> None:
+    @click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Read and check the whole file, say what would be imported, updated and rejected "
+        "(and write the rejects file); store nothing.",
+    )
+    def command(file: Path, encoding: str, mapping: dict[str, str], dry_run: bool) -> None:
         settings = get_settings()
         en = settings.locale == "en"
         size = file.stat().st_size if file.is_file() else 0
@@ -96,7 +103,8 @@ def _import_command(kind: str) -> click.Command:
         try:
             # Over the file's bytes; shown only at a terminal, once the import has run a while.
             with LateProgressBar(size, label, after=PROGRESS_AFTER_S) as bar:
-                result = run(_import, settings, kind, file, encoding.lower(), mapping, bar)
+                options = _Options(encoding.lower(), mapping, dry_run)
+                result = run(_import, settings, kind, file, options, bar)
         except UnusableInput as problem:
             click.echo(_error(problem.render(settings.locale), en), err=True)
             sys.exit(EXIT_USAGE)
@@ -115,24 +123,27 @@ def _import_command(kind: str) -> click.Command:
     return command
 
 
+@dataclass(frozen=True)
+class _Options:
+    encoding: str
+    mapping: dict[str, str]
+    dry_run: bool
+
+
 async def _import(
-    settings: Settings,
-    kind: str,
-    path: Path,
-    encoding: str,
-    mapping: dict[str, str],
-    bar: LateProgressBar,
+    settings: Settings, kind: str, path: Path, options: _Options, bar: LateProgressBar
 ) -> ImportResult:
     async with open_database(settings) as db:
         return await import_csv(
             db,
             kind,
             path,
-            encoding=encoding,
+            encoding=options.encoding,
             tz=settings.tz,
             locale=settings.locale,
             progress=bar.update,
-            mapping=mapping,
+            mapping=options.mapping,
+            dry_run=options.dry_run,
         )
 
 
@@ -140,46 +151,68 @@ def _error(message: str, en: bool) -> str:
     return f"error: {message}" if en else f"错误：{message}"
 
 
+_TEXT = {
+    "zh-CN": {
+        "no_rows": "提示：文件只有表头，没有数据行",
+        "line": "第 {line} 行：{reason}",
+        "rejects": "被拒绝的行{more}已写入 {path}",
+        "more": "（另有 {n} 行未显示）",
+        "bare": "新建了 {n} 个只有客户编号的客户记录（待补充资料）",
+        "bare_dry": "将新建 {n} 个只有客户编号的客户记录（待补充资料）",
+        "phone": "按手机号：{matched} 条订单对应到已有客户；新建了 {created} 个客户",
+        "phone_dry": "按手机号：{matched} 条订单对应到已有客户；将新建 {created} 个客户",
+        "summary": "导入 {0} 条，更新 {1} 条，拒绝 {2} 条",
+        "summary_dry": "预演，未写入任何数据：将导入 {0} 条，更新 {1} 条，拒绝 {2} 条",
+        "unused": "、",
+    },
+    "en": {
+        "no_rows": "the file has a header but no data rows",
+        "line": "line {line}: {reason}",
+        "rejects": "rejected rows{more} written to {path}",
+        "more": " ({n} more)",
+        "bare": "created {n} customers known only by their number",
+        "bare_dry": "would create {n} customers known only by their number",
+        "phone": "by phone: {matched} orders matched a stored customer; {created} customers "
+        "created",
+        "phone_dry": "by phone: {matched} orders matched a stored customer; {created} customers "
+        "would be created",
+        "summary": "imported {0}, updated {1}, rejected {2}",
+        "summary_dry": "dry run, nothing stored: would import {0}, update {1}, reject {2}",
+        "unused": ", ",
+    },
+}
+
+
 def _report(result: ImportResult, locale: str) -> None:
-    en = locale == "en"
-    for choice in result.choices:
-        unused = (", " if en else "、").join(f"「{name}」" for name in choice.unused)
-        params = {"field": choice.column, "used": choice.used, "unused": unused}
-        click.echo(render("column_chosen", locale, params), err=True)
-    if result.rows == 0:
-        click.echo(
-            "the file has a header but no data rows" if en else "提示：文件只有表头，没有数据行",
-            err=True,
-        )
-    for row in result.rejects[:SHOWN_REJECTS]:
-        line = f"line {row.line}: {row.reason}" if en else f"第 {row.line} 行：{row.reason}"
+    text = _TEXT["en" if locale == "en" else "zh-CN"]
+    dry = "_dry" if result.dry_run else ""
+
+    def say(line: str) -> None:
         click.echo(line, err=True)
+
+    for choice in result.choices:
+        unused = text["unused"].join(f"「{name}」" for name in choice.unused)
+        say(
+            render(
+                "column_chosen",
+                locale,
+                {"field": choice.column, "used": choice.used, "unused": unused},
+            )
+        )
+    if result.rows == 0:
+        say(text["no_rows"])
+    for row in result.rejects[:SHOWN_REJECTS]:
+        say(text["line"].format(line=row.line, reason=row.reason))
     if result.rejects_path is not None:
         more = result.rejected - SHOWN_REJECTS
-        if en:
-            tail = f" ({more} more)" if more > 0 else ""
-            click.echo(f"rejected rows{tail} written to {result.rejects_path}", err=True)
-        else:
-            tail = f"（另有 {more} 行未显示）" if more > 0 else ""
-            click.echo(f"被拒绝的行{tail}已写入 {result.rejects_path}", err=True)
+        tail = text["more"].format(n=more) if more > 0 else ""
+        say(text["rejects"].format(more=tail, path=result.rejects_path))
     if result.bare_customers:
-        click.echo(
-            f"created {result.bare_customers} customers known only by their number"
-            if en
-            else f"新建了 {result.bare_customers} 个只有客户编号的客户记录（待补充资料）",
-            err=True,
-        )
+        say(text["bare" + dry].format(n=result.bare_customers))
     if result.phone_matched or result.phone_customers:
         matched, created = result.phone_matched, result.phone_customers
-        click.echo(
-            f"by phone: {matched} orders matched a stored customer; {created} customers created"
-            if en
-            else f"按手机号：{matched} 条订单对应到已有客户；新建了 {created} 个客户",
-            err=True,
-        )
-    counts = (result.imported, result.updated, result.rejected)
-    summary = "imported {}, updated {}, rejected {}" if en else "导入 {} 条，更新 {} 条，拒绝 {} 条"
-    click.echo(summary.format(*counts))
+        say(text["phone" + dry].format(matched=matched, created=created))
+    click.echo(text["summary" + dry].format(result.imported, result.updated, result.rejected))
 
 
 for _kind in IMPORT_KINDS:

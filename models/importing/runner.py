@@ -47,6 +47,7 @@ class ImportResult:
     choices: tuple[ColumnChoice, ...] = ()  # columns read where the file had several
     phone_matched: int = 0  # orders given the one stored customer with their buyer's phone
     phone_customers: int = 0  # customers made from a buyer's phone nobody had
+    dry_run: bool = False  # the counts are what would have been stored; nothing was
 
 
 async def import_csv(
@@ -60,12 +61,15 @@ async def import_csv(
     locale: str = "zh-CN",
     batch_rows: int = BATCH_ROWS,
     mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import `path` as `kind` ("customers", "orders", "events") in one transaction.
 
     `progress`, if given, is called with the number of bytes of the file consumed since its
     previous call (the file size is the natural length of a progress bar). `mapping` (header
-    as written → column) reads headers the table in headers.py does not know. Raises
+    as written → column) reads headers the table in headers.py does not know. A `dry_run`
+    does everything but commit: its counts are exact, its rejects file is written, and the
+    transaction is rolled back (indexes a first load took off included). Raises
     `UnusableInput` for a file that cannot be imported at all; database errors propagate
     after the transaction has been rolled back, and then no rejects file is written.
     """
@@ -97,7 +101,8 @@ async def import_csv(
                 checker.rejects.append(
                     RejectedRow(checker.line_of(order_no), problem.render(locale), [])
                 )
-            await uow.commit()
+            if not dry_run:
+                await uow.commit()
 
     return ImportResult(
         kind=kind,
@@ -112,4 +117,5 @@ async def import_csv(
         choices=header.choices,
         phone_matched=writer.by_phone.matched,
         phone_customers=writer.by_phone.created,
+        dry_run=dry_run,
     )
