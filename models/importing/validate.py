@@ -36,8 +36,11 @@ class RowChecker:
         """Accepted records, `size` at a time (the last chunk may be shorter or empty)."""
         positions = self.header.positions
         width = len(self.header.original)
-        all_present = min(positions) >= 0
-        pick = itemgetter(*positions)
+        # A column the file lacks is read from a "" after the row's last cell: appended to a
+        # row of exactly the header's width (the rejects file cuts rows to that width), found
+        # in a longer row whose extra cells are blank.
+        padded = min(positions) < 0
+        pick = itemgetter(*(p if p >= 0 else width for p in positions))
         strip = str.strip
         parse = self.parse
         seen = self._seen
@@ -49,16 +52,18 @@ class RowChecker:
         for line, cells in records:
             self.rows += 1
             count = len(cells)
-            if count == width and all_present:
-                # The common row: every column there, nothing extra. `map` strips in C.
+            if count == width:
+                # The common row: every cell there, nothing extra. `map` strips in C.
+                if padded:
+                    cells.append("")
                 values = list(map(strip, pick(cells)))
-            elif count > width and any(cell.strip() for cell in cells[width:]):
+            elif count < width:
+                values = [cells[p].strip() if 0 <= p < count else "" for p in positions]
+            elif any(cell.strip() for cell in cells[width:]):
                 reject(line, [RowError("extra_fields", got=count, expected=width)], cells)
                 continue
-            elif count >= width and all_present:
-                values = list(map(strip, pick(cells)))
             else:
-                values = [cells[p].strip() if 0 <= p < count else "" for p in positions]
+                values = list(map(strip, pick(cells)))
             # Nearly every row is ASCII without a NUL: two C-level scans of the joined cells.
             joined = join(values)
             if "\x00" in joined or (not joined.isascii() and unstorable(joined)):

@@ -28,7 +28,9 @@ class BatchWriter:
         self.kind = kind
         self.now = now
         self.absent = absent  # the kind's columns the file does not have
-        self.stager = Stager(conn, kind)
+        # An orders file with a phone column may name a row's customer by the buyer's phone.
+        self.buyers = kind == "orders" and "phone" not in absent
+        self.stager = Stager(conn, kind, buyer=self.buyers)
         self._merge = MERGERS[kind]
         self.by_phone = PhoneMatches(matched=0, created=0, unresolved=[])
 
@@ -41,7 +43,7 @@ class BatchWriter:
     async def finish(self) -> MergeCounts:
         await self.stager.analyze()
         await keep_stored_where_absent(self.conn, self.kind, self.absent)
-        if self.kind == "orders" and "phone" not in self.absent:
+        if self.buyers:
             self.by_phone = await customers_by_phone(self.conn, self.now)
         counts = await self._merge(self.conn, self.now)
         await self.stager.drop()
