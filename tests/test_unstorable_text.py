@@ -30,31 +30,38 @@ ORDERS = "order_no,customer_external_id,amount,paid_at\n"
 NUL_IN_NAME = "姓名（name）第 2 个字符是空字符 NUL，无法保存；请删掉它"
 
 
+def _import(db_url: str, tmp_path: Path, kind: str, text: str, locale: str = "zh-CN") -> list[str]:
+    """What `fission import KIND` of `text` says on stderr; some rows rejected, no traceback."""
+    result = invoke_import(
+        db_url, kind, str(write_csv(tmp_path, f"{kind}.csv", text)), locale=locale
+    )
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    return result.stderr.splitlines()
+
+
 def test_the_import_rejects_the_row_naming_line_and_column(db_url: str, tmp_path: Path) -> None:
-    customers = write_csv(
+    said = _import(
+        db_url,
         tmp_path,
-        "customers.csv",
+        "customers",
         "external_id,name,phone,region,industry,created_at\n"
         "K1,张\x00三,,,,2024-05-01\nK2,李四,,,,2024-05-02\n",
     )
-    result = invoke_import(db_url, "customers", str(customers))
-    assert result.exit_code == 3, result.output
-    assert "Traceback" not in result.output
-    assert f"第 2 行：{NUL_IN_NAME}" in result.stderr.splitlines()
+    assert f"第 2 行：{NUL_IN_NAME}" in said
     assert sorted(on_database(db_url, stored_customers)) == ["K2"]
     # The rejects file shows where the character was (as U+FFFD) and stays valid UTF-8 CSV.
     with (tmp_path / "customers.rejects.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[1] == ["K1", "张\ufffd三", "", "", "", "2024-05-01", "2", NUL_IN_NAME]
 
-    orders = write_csv(
+    said = _import(
+        db_url,
         tmp_path,
-        "orders.csv",
+        "orders",
         ORDERS + "A\x001,C1,5,2024-06-01\nA2,C\x001,5,2024-06-0\x001\nA3,C1,5,2024-06-01\n",
+        locale="en",
     )
-    result = invoke_import(db_url, "orders", str(orders), locale="en")
-    assert result.exit_code == 3, result.output
-    said = result.stderr.splitlines()
     assert (
         "line 2: order_no has a NUL character at position 2, which cannot be stored; remove it"
     ) in said
@@ -68,18 +75,14 @@ def test_the_import_rejects_the_row_naming_line_and_column(db_url: str, tmp_path
 
 
 def test_an_event_detail_with_nul_is_a_rejected_row(db_url: str, tmp_path: Path) -> None:
-    events = write_csv(
+    said = _import(
+        db_url,
         tmp_path,
-        "events.csv",
+        "events",
         "customer_external_id,kind,occurred_at,detail\n"
         "C1,feature_use,2024-06-01,报表\x00导出\nC1,feature_use,2024-06-01,报表导出\n",
     )
-    result = invoke_import(db_url, "events", str(events))
-    assert result.exit_code == 3, result.output
-    assert (
-        "第 2 行：详情（detail）第 3 个字符是空字符 NUL，无法保存；请删掉它"
-        in result.stderr.splitlines()
-    )
+    assert "第 2 行：详情（detail）第 3 个字符是空字符 NUL，无法保存；请删掉它" in said
     assert count_rows(db_url, ActivityEvent) == 1
 
 

@@ -11,6 +11,7 @@ from the table the importer reads (`models.importing.columns_doc`).
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def _import_command(kind: str) -> click.Command:
         label = "importing" if en else "导入中"
         try:
             # Over the file's bytes; shown only at a terminal, once the import has run a while.
-            with LateProgressBar(size, label, after=PROGRESS_AFTER_S) as bar:
+            with closing(LateProgressBar(size, label, after=PROGRESS_AFTER_S)) as bar:
                 options = _Options(encoding.lower(), mapping, dry_run)
                 result = run(_import, settings, kind, file, options, bar)
         except UnusableInput as problem:

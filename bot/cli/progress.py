@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from types import TracebackType
 from typing import Any
 
 import click
@@ -13,7 +12,7 @@ import click
 class LateProgressBar:
     """A bar over `length` units that appears once the work has run `after` seconds, and only
     when stderr is a terminal (a script reading stderr gets nothing, as with `fission
-    lifecycle run`). `update(n)` adds n units done; leaving the block finishes the line."""
+    lifecycle run`). `update(n)` adds n units done; `close()` finishes the line."""
 
     def __init__(self, length: int, label: str, after: float) -> None:
         self.length = length
@@ -35,15 +34,7 @@ class LateProgressBar:
         self._bar.__enter__()
         self._bar.update(self._done)
 
-    def __enter__(self) -> LateProgressBar:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         if self._bar is not None:
-            self._bar.__exit__(exc_type, exc, tb)
+            self._bar.render_finish()
             self._bar = None
