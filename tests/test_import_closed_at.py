@@ -69,7 +69,7 @@ def test_a_closing_date_churns_the_customer_from_that_day(db_url: str, tmp_path:
     )
     result = _import(db_url, tmp_path, *rows)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "imported 4, updated 0, rejected 0"
+    assert result.stdout.splitlines()[-1] == "导入 4 条，更新 0 条，拒绝 0 条"
     stored = _closed_at(db_url)
     assert stored["C1"] == stored["C2"] == ("closed", CLOSED_ON)
     status, imported_closed = stored["C3"]
@@ -80,7 +80,7 @@ def test_a_closing_date_churns_the_customer_from_that_day(db_url: str, tmp_path:
     assert _churned(db_url, tmp_path, "2024-06-01") == 2  # C1 and C2; C3 closed only now
 
     again = _import(db_url, tmp_path, *rows)
-    assert again.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
+    assert again.stdout.splitlines()[-1] == "导入 0 条，更新 0 条，拒绝 0 条"
     assert _closed_at(db_url) == stored
 
 
@@ -89,12 +89,12 @@ def test_a_later_file_moves_the_date_and_one_without_it_keeps_it(
 ) -> None:
     assert _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,注销,2024-07-01").exit_code == 0
     result = _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,注销,2024-06-01")
-    assert result.stdout.splitlines()[-1] == "imported 0, updated 1, rejected 0"
+    assert result.stdout.splitlines()[-1] == "导入 0 条，更新 1 条，拒绝 0 条"
     assert _closed_at(db_url)["C1"] == ("closed", CLOSED_ON)
     # Today's export without the column: still closed, on the date given before.
     plain = "external_id,name,phone,region,industry,created_at,status\n"
     result = _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,closed", header=plain)
-    assert result.stdout.splitlines()[-1] == "imported 0, updated 0, rejected 0"
+    assert result.stdout.splitlines()[-1] == "导入 0 条，更新 0 条，拒绝 0 条"
     assert _closed_at(db_url)["C1"] == ("closed", CLOSED_ON)
     # Reopened: the date goes.
     result = _import(db_url, tmp_path, "C1,张三,,上海,零售,2024-01-02,open", header=plain)
@@ -111,7 +111,7 @@ def test_a_closing_date_that_cannot_be_is_a_rejected_row(db_url: str, tmp_path: 
     )
     result = _import(db_url, tmp_path, *rows)
     assert result.exit_code == 3
-    assert result.stdout.splitlines()[-1] == "imported 1, updated 0, rejected 3"
+    assert result.stdout.splitlines()[-1] == "导入 1 条，更新 0 条，拒绝 3 条"
     for line, reason in (
         (2, "注销时间（closed_at）只能填在已注销的客户上，状态却是 正常：2024-06-01"),
         (3, "注销时间（closed_at）早于创建时间：2024-03-01"),

@@ -208,7 +208,8 @@ async def test_every_kind_of_bad_order_row_is_rejected(db: Database, tmp_path: P
         7: "金额最多两位小数（精确到分）：12.345",
         8: "状态（status）取值无效：cancelled（可选：paid, refunded）",
         9: "支付时间（paid_at）无法识别为日期：yesterday"
-        "（应为 YYYY-MM-DD、YYYY-MM-DD HH:MM[:SS] 或带时区的 ISO 8601）",
+        "（可用：2024-03-05、2024/3/5、2024.3.5、2024年3月5日，可带时间 14:30 或 14:30:00，"
+        "也可以是带时区的 2024-03-05T14:30:00+08:00 或 Excel 日期序号 45356）",
         10: "与第 2 行重复：订单号（order_no）为 OK1",
     }
     orders = await stored_orders(db)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from models.importing.headers import resolve_header
 from models.importing.kinds import CUSTOMERS, ORDERS
 from models.importing.messages import UnusableInput
-from models.importing.reader import CsvSource, detect_encoding, resolve_header
+from models.importing.reader import CsvSource, detect_encoding
 
 DATA = Path(__file__).parent / "data" / "import"
 
@@ -82,39 +83,22 @@ def test_records_report_the_line_they_start_on(tmp_path: Path) -> None:
 
 
 def test_headers_tolerate_case_space_and_chinese_names() -> None:
-    header = resolve_header(
-        [" Order No ", "客户编号", "金额（元）", "PAID_AT", "备注"],
-        ORDERS.columns,
-        ORDERS.required,
-        ORDERS.aliases,
-        "orders",
-    )
-    # order_no, customer_external_id, amount, paid_at found; status absent; 备注 ignored
-    assert header.positions == (0, 1, 2, 3, -1)
+    header = resolve_header([" Order No ", "客户编号", "金额（元）", "PAID_AT", "备注"], ORDERS)
+    # order_no, customer_external_id, amount, paid_at found; status, phone, name absent;
+    # 备注 ignored
+    assert header.positions == (0, 1, 2, 3, -1, -1, -1)
 
 
 def test_missing_columns_are_named() -> None:
     with pytest.raises(UnusableInput) as caught:
-        resolve_header(
-            ["external_id", "name", "created_at"],
-            CUSTOMERS.columns,
-            CUSTOMERS.required,
-            CUSTOMERS.aliases,
-            "customers",
-        )
+        resolve_header(["name", "phone", "region"], CUSTOMERS)
     assert caught.value.render() == (
-        "缺少必需的列：phone, region, industry（客户导入需要的列："
-        "external_id,name,phone,region,industry,created_at）"
+        "缺少必需的列：external_id, created_at（客户导入需要的列：external_id,name,created_at；"
+        "各列可用的中文表头见 fission import --help，别的表头可用 --map 表头=列名 指定）"
     )
 
 
 def test_a_column_named_twice_is_unusable() -> None:
     with pytest.raises(UnusableInput) as caught:
-        resolve_header(
-            ["订单号", "order_no", "customer_external_id", "amount", "paid_at"],
-            ORDERS.columns,
-            ORDERS.required,
-            ORDERS.aliases,
-            "orders",
-        )
+        resolve_header(["订单号", "customer_external_id", "amount", "paid_at", "订单号"], ORDERS)
     assert caught.value.key == "duplicate_column"

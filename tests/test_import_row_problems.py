@@ -101,6 +101,7 @@ async def test_english_reasons_are_separated_by_semicolons(db: Database, tmp_pat
     assert result.rejects[0].reason == (
         "phone number is invalid: 12345 "
         "(mobile: 11 digits; landline with area code, e.g. 010-12345678); "
-        "created_at is not a date: someday "
-        "(use YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] or ISO 8601 with an offset)"
+        "created_at is not a date: someday (accepted: 2024-03-05, 2024/3/5, 2024.3.5 or "
+        "2024年3月5日, each with an optional time 14:30 or 14:30:00, ISO 8601 with an offset "
+        "such as 2024-03-05T14:30:00+08:00, or an Excel serial date such as 45356)"
     )

@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import json
 import os
-import pty
 import re
-import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from cli_terminal import run_fission
 from click.testing import CliRunner
 from lifecycle_world import TZ, T, World
 from sqlalchemy import text
@@ -170,30 +169,13 @@ async def test_a_run_started_during_another_says_it_waits_then_runs(
 
 
 def _run_with_stderr(
-    tmp_path: Path, db_url: str, stderr: int | None, as_of: date = T
+    tmp_path: Path, db_url: str, terminal: bool, as_of: date = T
 ) -> tuple[str, str]:
-    """`fission lifecycle run --json` in a child process; stderr to a pseudo-terminal (None)
-    or to a pipe. Returns (stdout, stderr)."""
+    """`fission lifecycle run --json`, stderr to a pseudo-terminal or to a pipe."""
     env = {**os.environ, "FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN"}
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "lifecycle", "run"]
-    command += ["--as-of", as_of.isoformat(), "--json"]
-    if stderr is not None:
-        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, timeout=120)
-        return done.stdout.decode(), done.stderr.decode()
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=follower
-        )
-        os.close(follower)
-        out, _ = proc.communicate(timeout=120)
-        said = b""
-        with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
-            while chunk := os.read(leader, 4096):
-                said += chunk
-    finally:
-        os.close(leader)
-    return out.decode(), said.decode()
+    args = ["lifecycle", "run", "--as-of", as_of.isoformat(), "--json"]
+    _status, out, said = run_fission(args, env, tmp_path, terminal=terminal)
+    return out, said
 
 
 def test_at_a_terminal_the_run_says_what_it_is_doing_and_how_long_it_took(
@@ -201,18 +183,18 @@ def test_at_a_terminal_the_run_says_what_it_is_doing_and_how_long_it_took(
 ) -> None:
     asyncio.run(_populate(db_url))
 
-    out, said = _run_with_stderr(tmp_path, db_url, None)
+    out, said = _run_with_stderr(tmp_path, db_url, terminal=True)
     assert json.loads(out)["transitions"] == 4  # stdout stays exactly the JSON
     lines = said.replace("\r", "").splitlines()
     assert lines[0] == "正在计算全部客户截至 2024-06-30 的阶段与分级……"
     assert re.fullmatch(r"计算完成，用时 \d+\.\d 秒", lines[1]), lines
 
-    out, said = _run_with_stderr(tmp_path, db_url, subprocess.PIPE)
+    out, said = _run_with_stderr(tmp_path, db_url, terminal=False)
     assert json.loads(out)["transitions"] == 0
     assert said == ""  # a script reading stderr gets nothing
 
     # an earlier date: what else it computes, before the wait
-    out, said = _run_with_stderr(tmp_path, db_url, None, T - timedelta(days=30))
+    out, said = _run_with_stderr(tmp_path, db_url, True, T - timedelta(days=30))
     assert json.loads(out)["recomputed"] == ["2024-06-30"]
     assert said.replace("\r", "").splitlines()[1] == (
         "2024-05-31 早于已计算过的最近日期 2024-06-30：把它插入阶段历史，"

@@ -1,7 +1,8 @@
 """CSV import of customers, orders and activity events (`fission import …`).
 
 `import_csv` is the one entry point; the CLI only formats what it returns. Modules: `reader`
-(encodings, header, streaming), `values` (one cell), `kinds` (one row per kind), `staging`
+(encodings, streaming), `headers` (the header names read as each column), `values` (one
+cell), `kinds` (one row per kind), `prepare` (staging-level steps before the merge), `staging`
 (temporary tables, bulk load), `merge` (set-based upsert), `rejects` (the rejects file).
 """
 

@@ -5,11 +5,17 @@ column) and returns `(key, shown_key, record)`: the key finds duplicates within 
 record is the tuple staged for the set-based merge (see `staging.py` for the column order).
 An empty optional status becomes None, meaning "keep what is stored" on an update.
 A customer's optional closing date (`closed_at`) says the account is closed, from that date on.
+
+An order names its customer by number or, in shops' exports that have none, by the buyer's
+phone: the customer number wins when a row has both; a phone alone is matched to the one
+customer with that phone, or makes a new customer (with the buyer's name) — both in SQL over
+the staged rows (`prepare.py`). A phone two or more stored customers share cannot say which
+one is meant: the parser refuses the row, from the shared phones read once before the rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -23,6 +29,7 @@ from models.importing.values import (
     parse_key,
     parse_text,
 )
+from models.masking import mask_phone
 
 ParsedRow = tuple[Hashable, str, tuple[Any, ...]]
 RowParser = Callable[[Sequence[str]], ParsedRow]
@@ -39,15 +46,28 @@ CUSTOMER_STATUS = {
     "已关闭": "closed",
     "取消合作": "closed",
 }
+# As shops' order exports word them. An order that is paid and on its way or delivered is
+# paid; 交易关闭 (a closed trade) is refunded: a trade that closes after payment has been
+# refunded in full, and one that closes unpaid has no payment time, so its row is refused for
+# that. An unpaid order (`UNPAID_STATUS`) is refused as such; any other word is refused naming it.
 ORDER_STATUS = {
     "paid": "paid",
     "已支付": "paid",
     "已付款": "paid",
     "支付成功": "paid",
+    "交易成功": "paid",
+    "交易完成": "paid",
+    "已完成": "paid",
+    "待发货": "paid",
+    "已发货": "paid",
+    "已签收": "paid",
     "refunded": "refunded",
     "已退款": "refunded",
     "退款": "refunded",
+    "退款成功": "refunded",
+    "交易关闭": "refunded",
 }
+UNPAID_STATUS = frozenset({"待付款", "等待买家付款", "未付款", "待支付", "未支付"})
 EVENT_KIND = {
     "view": "view",
     "浏览": "view",
@@ -67,24 +87,35 @@ EVENT_KIND = {
 
 
 @dataclass(frozen=True)
+class RowContext:
+    """What a row parser needs besides the row: the configured zone, and the phones stored on
+    two or more customers (normalized phone → how many), for orders keyed by phone."""
+
+    tz: tzinfo
+    shared_phones: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ImportKind:
     name: str
     columns: tuple[str, ...]
     required: tuple[str, ...]
     key_field: str
-    make_parser: Callable[[tzinfo], RowParser]
+    make_parser: Callable[[RowContext], RowParser]
     # A value per column that always passes, put in place of a faulty one to find a rejected
     # row's next problem (validate.py): the person then fixes the whole row at once.
     stand_ins: dict[str, str]
-    aliases: dict[str, str] = field(default_factory=dict)
+    # Groups of columns of which the file must have at least one (the header names of every
+    # column are in headers.py).
+    required_one_of: tuple[tuple[str, ...], ...] = ()
 
 
 def _status(raw: str, choices: dict[str, str], shown: str) -> str | None:
     return parse_choice(raw, "status", choices, shown) if raw else None
 
 
-def _customers_parser(tz: tzinfo) -> RowParser:
-    parse_date = DateParser(tz).parse
+def _customers_parser(context: RowContext) -> RowParser:
+    parse_date = DateParser(context.tz).parse
 
     def parse(cells: Sequence[str]) -> ParsedRow:
         external_id, name, phone, region, industry, created_at, status, closed_at = cells
@@ -118,20 +149,31 @@ def _customers_parser(tz: tzinfo) -> RowParser:
     return parse
 
 
-def _orders_parser(tz: tzinfo) -> RowParser:
-    parse_date = DateParser(tz).parse
+def _orders_parser(context: RowContext) -> RowParser:
+    parse_date = DateParser(context.tz).parse
+    shared_phones = context.shared_phones
     # Looked up as written first; only a spelling that is not already lower case (`Paid`) or
     # not a status at all goes through `parse_choice`. Same result, no `lower()` per row.
     as_written = {key: code for key, code in ORDER_STATUS.items() if key.lower() == key}
 
     def parse(cells: Sequence[str]) -> ParsedRow:
-        order_no, customer, amount, paid_at, status = cells
+        order_no, customer, amount, paid_at, status, phone, name = cells
         # The checks of `parse_key` run only where they can fail: an empty or long key, or one
         # that starts with a digit (Excel's scientific notation). Same outcome, fewer calls.
         if not order_no or len(order_no) > 64 or order_no[0].isdigit():
             parse_key(order_no, "order_no")
-        if not customer or len(customer) > 64 or customer[0].isdigit():
-            parse_key(customer, "customer_external_id")
+        buyer_phone = buyer_name = None
+        if customer:
+            if len(customer) > 64 or customer[0].isdigit():
+                parse_key(customer, "customer_external_id")
+        elif phone:
+            buyer_phone = normalize_phone(phone)
+            owners = shared_phones.get(buyer_phone)
+            if owners:
+                raise RowError("shared_phone", phone=mask_phone(buyer_phone), count=owners)
+            buyer_name = parse_text(name, "name", 100)
+        else:
+            raise RowError("missing_customer")
         if not amount:
             raise RowError("missing_value", field="amount")
         if not paid_at:
@@ -141,16 +183,19 @@ def _orders_parser(tz: tzinfo) -> RowParser:
         if status:
             code = as_written.get(status)
             if code is None:
+                if status in UNPAID_STATUS:
+                    raise RowError("unpaid_order", value=status)
                 code = parse_choice(status, "status", ORDER_STATUS, "paid, refunded")
         else:
             code = None
-        return order_no, order_no, (order_no, customer, fen, moment, code)
+        record = (order_no, customer or None, fen, moment, code, buyer_phone, buyer_name)
+        return order_no, order_no, record
 
     return parse
 
 
-def _events_parser(tz: tzinfo) -> RowParser:
-    parse_date = DateParser(tz).parse
+def _events_parser(context: RowContext) -> RowParser:
+    parse_date = DateParser(context.tz).parse
 
     def parse(cells: Sequence[str]) -> ParsedRow:
         customer, kind, occurred_at, detail = cells
@@ -185,7 +230,9 @@ CUSTOMERS = ImportKind(
         "status",
         "closed_at",
     ),
-    required=("external_id", "name", "phone", "region", "industry", "created_at"),
+    # What every row needs (the parser refuses a row without it); a file without the other
+    # columns keeps what is stored in them (prepare.py).
+    required=("external_id", "name", "created_at"),
     key_field="external_id",
     make_parser=_customers_parser,
     stand_ins={
@@ -198,40 +245,13 @@ CUSTOMERS = ImportKind(
         "status": "",
         "closed_at": "",
     },
-    aliases={
-        "客户编号": "external_id",
-        "客户id": "external_id",
-        "客户号": "external_id",
-        "编号": "external_id",
-        "姓名": "name",
-        "客户姓名": "name",
-        "客户名称": "name",
-        "名称": "name",
-        "手机号": "phone",
-        "手机号码": "phone",
-        "手机": "phone",
-        "电话": "phone",
-        "联系电话": "phone",
-        "地区": "region",
-        "区域": "region",
-        "城市": "region",
-        "行业": "industry",
-        "创建时间": "created_at",
-        "创建日期": "created_at",
-        "注册时间": "created_at",
-        "状态": "status",
-        "客户状态": "status",
-        "注销时间": "closed_at",
-        "注销日期": "closed_at",
-        "关闭时间": "closed_at",
-        "关闭日期": "closed_at",
-    },
 )
 
 ORDERS = ImportKind(
     name="orders",
-    columns=("order_no", "customer_external_id", "amount", "paid_at", "status"),
-    required=("order_no", "customer_external_id", "amount", "paid_at"),
+    columns=("order_no", "customer_external_id", "amount", "paid_at", "status", "phone", "name"),
+    required=("order_no", "amount", "paid_at"),
+    required_one_of=(("customer_external_id", "phone"),),
     key_field="order_no",
     make_parser=_orders_parser,
     stand_ins={
@@ -240,23 +260,9 @@ ORDERS = ImportKind(
         "amount": "0",
         "paid_at": "2000-01-01",
         "status": "",
-    },
-    aliases={
-        "订单号": "order_no",
-        "订单编号": "order_no",
-        "客户编号": "customer_external_id",
-        "客户id": "customer_external_id",
-        "客户号": "customer_external_id",
-        "external_id": "customer_external_id",
-        "金额": "amount",
-        "订单金额": "amount",
-        "支付金额": "amount",
-        "金额(元)": "amount",
-        "金额（元）": "amount",
-        "支付时间": "paid_at",
-        "付款时间": "paid_at",
-        "状态": "status",
-        "订单状态": "status",
+        # A valid phone, not "": the row may name its customer by phone alone.
+        "phone": "13800000000",
+        "name": "",
     },
 )
 
@@ -271,19 +277,6 @@ EVENTS = ImportKind(
         "kind": "view",
         "occurred_at": "2000-01-01",
         "detail": "X",
-    },
-    aliases={
-        "客户编号": "customer_external_id",
-        "客户id": "customer_external_id",
-        "客户号": "customer_external_id",
-        "external_id": "customer_external_id",
-        "类型": "kind",
-        "事件类型": "kind",
-        "发生时间": "occurred_at",
-        "时间": "occurred_at",
-        "详情": "detail",
-        "说明": "detail",
-        "功能": "detail",
     },
 )
 

@@ -17,10 +17,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{field} is too long (at most {max} characters)",
     ),
     "bad_date": (
-        "{field}无法识别为日期：{value}"
-        "（应为 YYYY-MM-DD、YYYY-MM-DD HH:MM[:SS] 或带时区的 ISO 8601）",
-        "{field} is not a date: {value} "
-        "(use YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] or ISO 8601 with an offset)",
+        "{field}无法识别为日期：{value}（可用：2024-03-05、2024/3/5、2024.3.5、2024年3月5日，"
+        "可带时间 14:30 或 14:30:00，也可以是带时区的 2024-03-05T14:30:00+08:00 "
+        "或 Excel 日期序号 45356）",
+        "{field} is not a date: {value} (accepted: 2024-03-05, 2024/3/5, 2024.3.5 or "
+        "2024年3月5日, each with an optional time 14:30 or 14:30:00, ISO 8601 with an offset "
+        "such as 2024-03-05T14:30:00+08:00, or an Excel serial date such as 45356)",
     ),
     "no_such_date": (
         "{field}不是存在的日期或时间：{value}",
@@ -33,6 +35,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "bad_amount": (
         "金额格式错误：{value}（应为以元为单位的数字，如 199.00）",
         "amount is not a number of yuan: {value} (e.g. 199.00)",
+    ),
+    "bad_grouping": (
+        "金额「{value}」看不懂：千分位分隔符（逗号或空格）只能每三位一个，小数点请用「.」",
+        "amount 「{value}」 cannot be read: a thousands separator (comma or space) comes every "
+        "three digits, and the decimal point is '.'",
     ),
     "negative_amount": ("金额不能为负数：{value}", "amount must not be negative: {value}"),
     "too_many_decimals": (
@@ -64,6 +71,28 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{field}早于创建时间：{value}",
         "{field} is before created_at: {value}",
     ),
+    "nul_character": (
+        "{field}第 {position} 个字符是空字符 NUL，无法保存；请删掉它",
+        "{field} has a NUL character at position {position}, which cannot be stored; remove it",
+    ),
+    "lone_surrogate": (
+        "{field}第 {position} 个字符 {code} 是无效字符（孤立的 UTF-16 代理项），无法保存；请删掉它",
+        "{field} has an invalid character {code} (a lone UTF-16 surrogate) at position "
+        "{position}, which cannot be stored; remove it",
+    ),
+    "missing_customer": (
+        "缺少客户：客户编号（customer_external_id）和手机号（phone）至少填一个",
+        "no customer: give customer_external_id or phone",
+    ),
+    "shared_phone": (
+        "手机号 {phone} 对应 {count} 个客户，分不清是哪一个：请在这一行填上客户编号",
+        "phone {phone} belongs to {count} customers, so it cannot say which one: give this "
+        "row's customer number",
+    ),
+    "unpaid_order": (
+        "未付款的订单不导入：订单状态为「{value}」",
+        "an unpaid order is not imported: status 「{value}」",
+    ),
     "detail_required": (
         "功能使用事件（feature_use）必须在详情中填写功能名称",
         "a feature_use event needs the feature name in detail",
@@ -87,8 +116,22 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "not_a_file": ("不是文件：{path}", "not a file: {path}"),
     "empty_file": ("文件是空的，没有表头：{path}", "the file is empty, no header: {path}"),
     "missing_columns": (
-        "缺少必需的列：{columns}（{kind}需要的列：{expected}）",
-        "missing required columns: {columns} ({kind} needs: {expected})",
+        "缺少必需的列：{columns}（{kind}需要的列：{expected}；各列可用的中文表头见 "
+        "fission import --help，别的表头可用 --map 表头=列名 指定）",
+        "missing required columns: {columns} ({kind} needs: {expected}; the Chinese headers "
+        "read as each are in fission import --help, and --map HEADER=COLUMN names another)",
+    ),
+    "map_unknown_column": (
+        "--map 指定的列 {column} 不存在（{kind}的列：{columns}）",
+        "--map names no column of {kind}: {column} (its columns: {columns})",
+    ),
+    "map_header_missing": (
+        "--map 指定的表头「{header}」不在文件里（文件的表头：{headers}）",
+        "--map names a header the file does not have: 「{header}」 (its headers: {headers})",
+    ),
+    "column_chosen": (
+        "{field}取自「{used}」列；未使用：{unused}",
+        "{field} is read from the column 「{used}」; not used: {unused}",
     ),
     "duplicate_column": (
         "表头中 {column} 出现了不止一次",

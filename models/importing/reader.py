@@ -11,9 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -56,47 +54,6 @@ def resolve_encoding(path: Path, requested: str) -> str:
     if requested in ("gbk", "gb2312", "gb18030"):
         return _GBK_FAMILY
     raise UnusableInput("unknown_encoding", encoding=requested)
-
-
-def normalize_header(name: str) -> str:
-    """` External ID ` → `external_id`; Chinese names only lose surrounding space."""
-    return re.sub(r"[\s\-]+", "_", name.strip().strip("\ufeff").strip().lower())
-
-
-@dataclass(frozen=True)
-class Header:
-    """Where each canonical column sits in the file (-1: optional column not present)."""
-
-    original: list[str]
-    positions: tuple[int, ...]
-
-
-def resolve_header(
-    original: Sequence[str],
-    columns: Sequence[str],
-    required: Sequence[str],
-    aliases: dict[str, str],
-    kind: str,
-) -> Header:
-    """Map the file's header cells onto the canonical `columns`; unknown columns are ignored."""
-    found: dict[str, int] = {}
-    for index, cell in enumerate(original):
-        name = normalize_header(cell)
-        canonical = name if name in columns else aliases.get(name)
-        if canonical is None:
-            continue
-        if canonical in found:
-            raise UnusableInput("duplicate_column", column=canonical)
-        found[canonical] = index
-    missing = [name for name in required if name not in found]
-    if missing:
-        raise UnusableInput(
-            "missing_columns",
-            columns=", ".join(missing),
-            kind=kind,
-            expected=",".join(required),
-        )
-    return Header(list(original), tuple(found.get(name, -1) for name in columns))
 
 
 class CsvSource:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.importing.values import UNSTORABLE
+
 
 @dataclass(frozen=True)
 class RejectedRow:
@@ -35,9 +37,15 @@ def write_rejects(path: Path, header: Sequence[str], rejects: Sequence[RejectedR
     width = len(header)
     with target.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([*header, "line", "reason"])
+        writer.writerow([*map(_shown, header), "line", "reason"])
         for row in rejects:
             # Cut or pad to the header so `line` and `reason` stay in their columns.
             cells = row.values[:width] + [""] * (width - len(row.values))
-            writer.writerow([*cells, row.line, row.reason])
+            writer.writerow([*map(_shown, cells), row.line, row.reason])
     return target
+
+
+def _shown(cell: str) -> str:
+    """A NUL or a lone surrogate as U+FFFD, the mark editors show for a bad character: the
+    reason says where it was, and the file stays valid UTF-8 that Excel opens."""
+    return UNSTORABLE.sub("\ufffd", cell)

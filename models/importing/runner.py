@@ -10,7 +10,7 @@ the good ones; they are collected with their line and reason and written to `NAM
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -18,13 +18,16 @@ from pathlib import Path
 
 from models.base import utcnow
 from models.db import Database
-from models.importing.kinds import IMPORT_KINDS
+from models.importing.headers import ColumnChoice, resolve_header
+from models.importing.kinds import IMPORT_KINDS, RowContext
 from models.importing.merge import MovedOrder
-from models.importing.messages import UnusableInput, render
-from models.importing.reader import open_source, resolve_header
+from models.importing.messages import RowError, UnusableInput
+from models.importing.prepare import shared_phones
+from models.importing.reader import open_source
 from models.importing.rejects import RejectedRow, write_rejects
 from models.importing.validate import RowChecker
 from models.importing.writer import BatchWriter
+from models.masking import mask_phone
 
 # Rows per staged batch: large enough that per-statement overhead vanishes, small enough that
 # a batch of tuples stays a few megabytes.
@@ -42,6 +45,10 @@ class ImportResult:
     bare_customers: int = 0  # customers created with only their number (orders, events)
     rows: int = 0  # data rows read (blank lines skipped)
     encoding: str = ""
+    choices: tuple[ColumnChoice, ...] = ()  # columns read where the file had several
+    phone_matched: int = 0  # orders given the one stored customer with their buyer's phone
+    phone_customers: int = 0  # customers made from a buyer's phone nobody had
+    dry_run: bool = False  # the counts are what would have been stored; nothing was
 
 
 async def import_csv(
@@ -54,11 +61,16 @@ async def import_csv(
     progress: Callable[[int], None] | None = None,
     locale: str = "zh-CN",
     batch_rows: int = BATCH_ROWS,
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Import `path` as `kind` ("customers", "orders", "events") in one transaction.
 
     `progress`, if given, is called with the number of bytes of the file consumed since its
-    previous call (the file size is the natural length of a progress bar). Raises
+    previous call (the file size is the natural length of a progress bar). `mapping` (header
+    as written → column) reads headers the table in headers.py does not know. A `dry_run`
+    does everything but commit: its counts are exact, its rejects file is written, and the
+    transaction is rolled back (indexes a first load took off included). Raises
     `UnusableInput` for a file that cannot be imported at all; database errors propagate
     after the transaction has been rolled back, and then no rejects file is written.
     """
@@ -68,11 +80,15 @@ async def import_csv(
     path = Path(path)
     now = utcnow()
     with closing(open_source(path, encoding)) as source:
-        header = resolve_header(source.header, spec.columns, spec.required, spec.aliases, kind)
-        checker = RowChecker(spec, header, tz, locale)
+        header = resolve_header(source.header, spec, mapping)
+        absent = [c for c, at in zip(spec.columns, header.positions, strict=True) if at < 0]
         reported = 0
         async with db.uow() as uow:
-            writer = BatchWriter(uow.session, await uow.session.connection(), kind, now)
+            conn = await uow.session.connection()
+            by_phone = kind == "orders" and "phone" not in absent
+            context = RowContext(tz, await shared_phones(conn) if by_phone else {})
+            checker = RowChecker(spec, header, context, locale)
+            writer = BatchWriter(uow.session, conn, kind, now, absent)
             await writer.start()
             for batch in checker.chunks(source.rows(), batch_rows):
                 await writer.write(batch)
@@ -81,7 +97,13 @@ async def import_csv(
                     progress(position - reported)
                     reported = position
             counts = await writer.finish()
-            await uow.commit()
+            for order_no, phone, owners in writer.by_phone.unresolved:
+                problem = RowError("shared_phone", phone=mask_phone(phone), count=owners)
+                checker.rejects.append(
+                    RejectedRow(checker.line_of(order_no), problem.render(locale), [])
+                )
+            if not dry_run:
+                await uow.commit()
 
     rejects = checker.rejects
     if counts.refused:
@@ -99,6 +121,10 @@ async def import_csv(
         bare_customers=counts.bare_customers,
         rows=checker.rows,
         encoding=source.encoding,
+        choices=header.choices,
+        phone_matched=writer.by_phone.matched,
+        phone_customers=writer.by_phone.created,
+        dry_run=dry_run,
     )
 
 
@@ -113,15 +139,12 @@ def _refused_rows(
     customer), as rejected rows with their line and cells: the file is read again for just
     those lines — a rare path, so the hot loop keeps no cells."""
     reasons = {
-        checker.line_of(move.order_no): render(
+        checker.line_of(move.order_no): RowError(
             "order_of_another_customer",
-            locale,
-            {
-                "order_no": move.order_no,
-                "stored": move.stored_customer,
-                "given": move.given_customer,
-            },
-        )
+            order_no=move.order_no,
+            stored=move.stored_customer,
+            given=move.given_customer,
+        ).render(locale)
         for move in refused
     }
     found: list[RejectedRow] = []

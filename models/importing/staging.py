@@ -59,10 +59,13 @@ STAGING_TABLES: dict[str, Table] = {
     "orders": _staging(
         "orders",
         Column("order_no", String(64), nullable=False),
-        Column("customer_external_id", String(64), nullable=False),
+        # NULL until prepare.py has found the customer by the buyer's phone.
+        Column("customer_external_id", String(64)),
         Column("amount_fen", BigInteger(), nullable=False),
         Column("paid_at", _StagedTime, nullable=False),
         Column("status", String(10)),  # NULL: not given, keep the stored status
+        Column("customer_phone", String(20)),  # the buyer, for a row without a customer
+        Column("customer_name", String(100)),
     ),
     "events": _staging(
         "events",
@@ -74,18 +77,28 @@ STAGING_TABLES: dict[str, Table] = {
 }
 
 
+# The staged orders' columns for a row naming its customer by the buyer's phone.
+BUYER_COLUMNS = ("customer_phone", "customer_name")
+
+
 def _naive_utc(moment: datetime) -> datetime:
     """Aware → naive UTC by arithmetic (`replace(tzinfo=None)` costs several times more)."""
     return _NAIVE_EPOCH + (moment - _UTC_EPOCH)
 
 
 def _with_staged_time(
-    kind: str, records: Sequence[tuple[Any, ...]], convert: Callable[[datetime], Any]
+    kind: str, records: Sequence[tuple[Any, ...]], convert: Callable[[datetime], Any], buyer: bool
 ) -> list[tuple[Any, ...]]:
     """`records` with their time (one per record, placed by the parsers in kinds.py) passed
-    through `convert`; unpacking each kind's tuple is twice as fast as slicing a generic one."""
+    through `convert`; unpacking each kind's tuple is twice as fast as slicing a generic one.
+    Orders without `buyer` leave out the buyer's phone and name (the file has no phone)."""
     if kind == "orders":
-        return [(no, who, fen, convert(at), status) for no, who, fen, at, status in records]
+        if buyer:
+            return [
+                (no, who, fen, convert(at), status, phone, name)
+                for no, who, fen, at, status, phone, name in records
+            ]
+        return [(no, who, fen, convert(at), status) for no, who, fen, at, status, _, _ in records]
     if kind == "customers":
         return [
             (key, name, phone, region, industry, convert(at), status, closed and convert(closed))
@@ -114,12 +127,15 @@ def sqlite_datetime(moment: datetime) -> str:
 class Stager:
     """Creates one kind's staging table on the import's connection and bulk-loads batches."""
 
-    def __init__(self, conn: AsyncConnection, kind: str) -> None:
+    def __init__(self, conn: AsyncConnection, kind: str, buyer: bool = True) -> None:
         self.conn = conn
         self.kind = kind
         self.table = STAGING_TABLES[kind]
         self.dialect = conn.dialect.name
-        names = [column.name for column in self.table.columns]
+        # An orders file without a phone column stages no buyer: two columns fewer to load.
+        self.buyer = buyer or kind != "orders"
+        unstaged = () if self.buyer else BUYER_COLUMNS
+        names = [column.name for column in self.table.columns if column.name not in unstaged]
         self._columns = names
         self._sqlite_cache_size: int = -2000
         marks = ", ".join("?" for _ in names)
@@ -147,11 +163,11 @@ class Stager:
             driver = await self._driver()
             await driver.copy_records_to_table(
                 self.table.name,
-                records=_with_staged_time(self.kind, records, _naive_utc),
+                records=_with_staged_time(self.kind, records, _naive_utc, self.buyer),
                 columns=self._columns,
             )
             return
-        rows = _with_staged_time(self.kind, records, sqlite_datetime)
+        rows = _with_staged_time(self.kind, records, sqlite_datetime, self.buyer)
         await self.conn.exec_driver_sql(self._sqlite_insert, rows)
 
     async def analyze(self) -> None:

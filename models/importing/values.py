@@ -8,6 +8,7 @@ integer/Decimal arithmetic rather than general-purpose date libraries.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 
@@ -15,9 +16,16 @@ from models.importing.messages import RowError
 
 _DATE = re.compile(
     r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
-    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
+    r"(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
     r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
+# `2024年3月5日`, a time after it with or without a space: read as `2024-3-5 …`.
+_CJK_DAY = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日\s*")
+# Excel's serial day number (days since 1899-12-30), the time of day as its fraction: what a
+# date cell formatted "General" holds. Five digits only — 10000 is 1927-05-18 — because a
+# four-digit number in a date column is a year far more often than a day before 1928.
+_SERIAL = re.compile(r"(\d{5})(\.\d+)?")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
 _MIN_YEAR, _MAX_YEAR = 1900, 2100
 # An aware UTC datetime built as _UTC_EPOCH + (naive UTC - _NAIVE_EPOCH): two C-level operations,
 # several times cheaper than `replace(tzinfo=UTC)` (keyword arguments) or `datetime.combine`.
@@ -50,7 +58,9 @@ def _canonical(raw: str) -> datetime | None:
 
 
 class DateParser:
-    """`YYYY-MM-DD`, `YYYY/MM/DD`, `… HH:MM[:SS[.ffffff]]`, ISO 8601 with `T` and an offset.
+    """`YYYY-MM-DD`, `YYYY/M/D`, `YYYY.M.D`, `YYYY年M月D日`, each optionally followed by
+    `HH:MM[:SS[.ffffff]]`; ISO 8601 with `T` and an offset; Excel serial dates (`45356`,
+    `45356.6`). Full-width digits and punctuation are read as ASCII (NFKC).
 
     Times without an offset are wall-clock times in `tz` (the configured zone). Results are
     aware UTC datetimes. Repeated strings (date-only columns repeat a lot) hit a small cache.
@@ -94,9 +104,13 @@ class DateParser:
     __call__ = parse
 
     def _parse_general(self, raw: str, field: str) -> datetime:
-        match = _DATE.fullmatch(raw)
+        text = raw if raw.isascii() else _chinese_day_as_iso(unicodedata.normalize("NFKC", raw))
+        match = _DATE.fullmatch(text)
         if match is None:
-            raise RowError("bad_date", field=field, value=raw)
+            serial = _SERIAL.fullmatch(text)
+            if serial is None:
+                raise RowError("bad_date", field=field, value=raw)
+            return self._serial(serial, raw, field)
         year, month, day, hour, minute, second, fraction, offset = match.groups()
         if not _MIN_YEAR <= int(year) <= _MAX_YEAR:
             raise RowError("date_out_of_range", field=field, value=raw)
@@ -115,6 +129,14 @@ class DateParser:
             raise RowError("no_such_date", field=field, value=raw) from exc
         return _to_utc(local, zone)
 
+    def _serial(self, match: re.Match[str], raw: str, field: str) -> datetime:
+        days, fraction = match.groups()
+        seconds = round(float(fraction) * 86400) if fraction else 0
+        local = _EXCEL_EPOCH + timedelta(days=int(days), seconds=seconds)
+        if local.year > _MAX_YEAR:
+            raise RowError("date_out_of_range", field=field, value=raw)
+        return _to_utc(local, self.tz)
+
     def _offset(self, text: str, raw: str, field: str) -> tzinfo:
         zone = self._offsets.get(text)
         if zone is None:
@@ -128,8 +150,21 @@ class DateParser:
         return zone
 
 
+def _chinese_day_as_iso(text: str) -> str:
+    day = _CJK_DAY.match(text)
+    if day is None:
+        return text
+    rest = text[day.end() :]
+    return f"{day[1]}-{day[2]}-{day[3]}" + (f" {rest}" if rest else "")
+
+
 _AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_AMOUNT_NOISE = str.maketrans("", "", ",，¥￥元 ")
+# Thousands grouped by commas or by single spaces (NFKC has made a no-break or an ideographic
+# space a plain one), every group of three: `1,299.00`, `12,345`, `1 299.00`. Nothing else
+# with a separator is a number here: `12,50` is 12.50 written the European way, `1 200,50`
+# 1200.50, and dropping the separators (as this parser once did) stores ¥1,250.00 for the one
+# and ¥120,050.00 for the other.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:(?:,\d{3})+|(?: \d{3})+)(?:\.\d*)?")
 _FEN_PER_YUAN = Decimal(100)
 # 10^13 fen = 1000 亿元: far above any real order, far below the BIGINT limit.
 _MAX_FEN = 10**13
@@ -139,7 +174,9 @@ def parse_amount_fen(raw: str) -> int:
     """Yuan as written in a spreadsheet (`199`, `199.5`, `1,299.00`, `¥18.80`) → integer fen.
 
     Decimal, never float: `0.29` must be 29 fen, not 28.999…. Trailing zeros beyond the fen
-    (`12.500`) are the same amount and accepted; a non-zero third decimal is refused.
+    (`12.500`) are the same amount and accepted; a non-zero third decimal is refused. Full-width
+    digits and punctuation (`１，２９９．００`) are read as their ASCII forms (NFKC), so `19，9`
+    is refused like `19,9`: a separator is accepted only where it groups thousands.
     """
     # Fast path, exact in integers: ASCII `123`, `123.4` or `123.45` with at most 11 digits of
     # yuan — non-negative and below _MAX_FEN by construction, nothing left to check.
@@ -155,7 +192,14 @@ def parse_amount_fen(raw: str) -> int:
                 return int(digits) * 10
         elif size <= 11 and raw.isdigit():
             return int(raw) * 100
-    text = raw.translate(_AMOUNT_NOISE)
+        text = raw
+    else:
+        text = unicodedata.normalize("NFKC", raw)
+    text = text.strip().removeprefix("¥").removesuffix("元").strip()
+    if "," in text or " " in text:
+        if not _GROUPED.fullmatch(text):
+            raise RowError("bad_grouping", value=raw)
+        text = text.replace(",", "").replace(" ", "")
     if not _AMOUNT.fullmatch(text):
         raise RowError("bad_amount", value=raw)
     try:
@@ -187,7 +231,7 @@ def normalize_phone(raw: str) -> str:
     about what they are: mobiles `13812345678`, landlines `010-12345678` / `0571-8888888`
     (with `-123` for an extension), and `4008123123` service numbers.
     """
-    text = raw.strip()
+    text = (raw if raw.isascii() else unicodedata.normalize("NFKC", raw)).strip()
     extension = ""
     ext_match = _PHONE_EXTENSION.search(text)
     if ext_match:
@@ -218,6 +262,23 @@ def normalize_phone(raw: str) -> str:
     if len(stored) > 20:
         raise RowError("bad_phone", value=raw)
     return stored
+
+
+# What no text column can hold: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate
+# (a JSON "\ud800") cannot be encoded for either database.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable(raw: str, field: str) -> None:
+    """`RowError` naming `field` and the position (from 1) of the first character of `raw`
+    that cannot be stored; nothing when all of them can."""
+    found = UNSTORABLE.search(raw)
+    if found is None:
+        return
+    char, position = found.group(), found.start() + 1
+    if char == "\x00":
+        raise RowError("nul_character", field=field, position=position)
+    raise RowError("lone_surrogate", field=field, position=position, code=f"U+{ord(char):04X}")
 
 
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")

@@ -32,6 +32,7 @@ from models.importing.kinds import CUSTOMER_STATUS, EVENT_KIND, ORDER_STATUS
 from models.importing.messages import RowError
 from models.importing.values import (
     DateParser,
+    check_storable,
     normalize_phone,
     parse_amount_fen,
     parse_choice,
@@ -65,9 +66,18 @@ def _problem(error: RowError, locale: str) -> PydanticCustomError:
 
 
 def _as_text(value: Any, info: ValidationInfo) -> str:
+    """Every text of a body passes here (or `_moment`): one check that it can be stored."""
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
         raise PydanticCustomError("string_type", "{reason}", {"reason": _wrong_type(info)})
-    return str(value).strip()
+    return _storable(str(value).strip(), info)
+
+
+def _storable(text: str, info: ValidationInfo) -> str:
+    try:
+        check_storable(text, _field_name(info))
+    except RowError as exc:
+        raise _problem(exc, _context(info)["locale"]) from exc
+    return text
 
 
 def _wrong_type(info: ValidationInfo) -> str:
@@ -95,8 +105,9 @@ def _moment(value: Any, info: ValidationInfo) -> datetime:
     if isinstance(value, bool) or not isinstance(value, str):
         raise PydanticCustomError("string_type", "{reason}", {"reason": _wrong_type(info)})
     context = _context(info)
+    text = _storable(value.strip(), info)
     try:
-        return DateParser(context["tz"])(value.strip(), _field_name(info))
+        return DateParser(context["tz"])(text, _field_name(info))
     except RowError as exc:
         raise _problem(exc, context["locale"]) from exc
 
@@ -154,8 +165,9 @@ YuanToFen = Annotated[
     WithJsonSchema(
         {
             "anyOf": [{"type": "string"}, {"type": "number", "minimum": 0}],
-            "description": "金额（元，最多两位小数），如 199.00 / amount in yuan, ≤ 2 decimals",
-            "examples": ["199.00", 18.8],
+            "description": "金额（元，最多两位小数；千分位只能每三位一个逗号或空格），"
+            "如 1,299.00 / amount in yuan, ≤ 2 decimals, thousands grouped by commas or spaces",
+            "examples": ["199.00", "1,299.00", 18.8],
         }
     ),
 ]
@@ -165,9 +177,10 @@ Moment = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "description": "YYYY-MM-DD、YYYY-MM-DD HH:MM[:SS] 或带时区的 ISO 8601；"
-            "不带时区时按配置的时区 / naive times are in the configured zone",
-            "examples": ["2024-05-01 14:30", "2024-05-01T14:30:00+08:00"],
+            "description": "2024-03-05、2024/3/5、2024.3.5、2024年3月5日（可带时间 14:30[:00]）、"
+            "带时区的 ISO 8601 或 Excel 日期序号；不带时区时按配置的时区 / "
+            "naive times are in the configured zone",
+            "examples": ["2024-05-01 14:30", "2024年5月1日 14:30", "2024-05-01T14:30:00+08:00"],
         }
     ),
 ]

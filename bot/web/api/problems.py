@@ -13,6 +13,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.web.errors import json_error
+from models.importing.messages import RowError
+from models.importing.values import check_storable
 
 # API bodies are small: a single order is a few hundred bytes, 500 events well under this.
 MAX_API_BODY_BYTES = 64 * 1024
@@ -123,14 +125,31 @@ _PYDANTIC_MESSAGES: dict[str, tuple[str, str]] = {
 
 def invalid(exc: ValidationError, locale: str) -> ApiError:
     """422 naming each field and why, in the configured locale."""
-    fields = [
-        {
-            "field": field_path(tuple(error["loc"]), error["type"]),
-            "code": error["type"],
-            "message": _message(error, locale),
-        }
-        for error in exc.errors()
-    ]
+    return _invalid_fields(
+        [
+            {
+                "field": field_path(tuple(error["loc"]), error["type"]),
+                "code": error["type"],
+                "message": _message(error, locale),
+            }
+            for error in exc.errors()
+        ]
+    )
+
+
+def path_param(request: web.Request, name: str, locale: str) -> str:
+    """The path parameter `name`; a 422 naming it when it holds a character no text column
+    can store (`%00` arrives as NUL, which PostgreSQL refuses even in a look-up)."""
+    value = request.match_info[name]
+    try:
+        check_storable(value, name)
+    except RowError as exc:
+        field = {"field": name, "code": exc.key, "message": exc.render(locale)}
+        raise _invalid_fields([field]) from exc
+    return value
+
+
+def _invalid_fields(fields: list[dict[str, str]]) -> ApiError:
     summary = "、".join(item["field"] for item in fields)
     return ApiError(
         422,

@@ -27,7 +27,7 @@ from bot.web.api.inputs import (
     ValidationContext,
 )
 from bot.web.api.outputs import EventsOut, RedeemOut
-from bot.web.api.problems import ApiError, invalid, not_found, read_json
+from bot.web.api.problems import ApiError, invalid, not_found, path_param, read_json
 
 log = logging.getLogger(__name__)
 
@@ -139,21 +139,21 @@ class ApiViews:
         return _json(body, 201 if created else 200)
 
     async def get_customer(self, request: web.Request) -> web.Response:
-        external_id = request.match_info["external_id"]
+        external_id = path_param(request, "external_id", self.locale)
         card = await queries.customer_card(self.container, external_id)
         if card is None:
             raise not_found("客户", "customer", external_id)
         return _json(card)
 
     async def get_referral(self, request: web.Request) -> web.Response:
-        code = request.match_info["code"]
+        code = path_param(request, "code", self.locale)
         stats = await queries.referral_stats(self.container, code)
         if stats is None:
             raise not_found("邀请码", "referral code", code)
         return _json(stats)
 
     async def redeem_coupon(self, request: web.Request) -> web.Response:
-        code = request.match_info["code"]
+        code = path_param(request, "code", self.locale)
         data = await self._body(request, RedeemIn)
 
         async def work(session: AsyncSession) -> tuple[RedeemOut, bool]:
