@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from lifecycle_world import TZ, T, World
 from sqlalchemy import text
+from terminal import run_cli
 
 from bot.cli import main
 from bot.cli.lifecycle import format_summary_table
@@ -172,26 +172,9 @@ async def test_a_run_started_during_another_says_it_waits_then_runs(
 def _run_with_stderr(tmp_path: Path, db_url: str, stderr: int | None) -> tuple[str, str]:
     """`fission lifecycle run --json` in a child process; stderr to a pseudo-terminal (None)
     or to a pipe. Returns (stdout, stderr)."""
-    env = {**os.environ, "FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN"}
-    command = [sys.executable, "-c", "from bot.cli import main; main()", "lifecycle", "run"]
-    command += ["--as-of", T.isoformat(), "--json"]
-    if stderr is not None:
-        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, timeout=120)
-        return done.stdout.decode(), done.stderr.decode()
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=follower
-        )
-        os.close(follower)
-        out, _ = proc.communicate(timeout=120)
-        said = b""
-        with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
-            while chunk := os.read(leader, 4096):
-                said += chunk
-    finally:
-        os.close(leader)
-    return out.decode(), said.decode()
+    env = {"FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN"}
+    args = ["lifecycle", "run", "--as-of", T.isoformat(), "--json"]
+    return run_cli(args, cwd=tmp_path, env=env, stderr=stderr)
 
 
 def test_at_a_terminal_the_run_says_what_it_is_doing_and_how_long_it_took(
