@@ -1,5 +1,5 @@
-"""Read queries behind the staff commands that no domain module answers yet: the top customers
-of a stage, and one customer's referral facts for the card. Set-based; personal data masked
+"""Read queries behind the staff commands that no domain module answers yet: a page of a
+stage's customers, and one customer's referral facts for the card. Set-based; personal data masked
 before it leaves."""
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ class StageEntry:
 
 
 async def stage_top(
-    session: AsyncSession, stage: str, *, limit: int
+    session: AsyncSession, stage: str, *, limit: int, offset: int = 0
 ) -> tuple[int, list[StageEntry]]:
-    """How many customers are in `stage`, and the `limit` most valuable of them (by total paid,
-    then most recent order, then customer id)."""
+    """How many customers are in `stage`, and `limit` of them from `offset` on, most valuable
+    first (by total paid, then most recent order, then customer id — the order of the
+    lifecycle export, models/exports/lifecycle.py)."""
     total = await session.scalar(
         select(func.count()).select_from(StageAssignment).where(StageAssignment.stage == stage)
     )
@@ -73,6 +74,7 @@ async def stage_top(
             paid.c.last_paid_at.desc(),
             Customer.id,
         )
+        .offset(offset)
         .limit(limit)
     )
     rows = (await session.execute(stmt)).all()
