@@ -24,6 +24,7 @@ from sqlalchemy import select
 from terminal import run_cli
 
 from bot.cli import main
+from config.rules import GradingRules
 from models.customer import Customer
 from models.customer_card import CustomerCard, build_card
 from models.db import Database
@@ -81,8 +82,11 @@ def shop(db_url: str) -> Shop:
     return asyncio.run(build())
 
 
-def export(db_url: str, tmp_path: Path, *args: str, locale: str = "zh-CN") -> Result:
+def export(
+    db_url: str, tmp_path: Path, *args: str, locale: str = "zh-CN", **settings: str
+) -> Result:
     env = {"FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": locale, "FISSION_CONFIG": None}
+    env |= {f"FISSION_{name.upper()}": value for name, value in settings.items()}
     with contextlib.chdir(tmp_path):  # no ./fission.toml; default file names land here
         return CliRunner(env=env).invoke(main, ["export", *args])
 
@@ -175,6 +179,31 @@ def test_grades_as_csv_for_one_grade(db_url: str, tmp_path: Path, shop: Shop) ->
     assert {row[5] for row in rows[1:]} == {"A"}
     c01 = next(row for row in rows if row[-1] == "C01")
     assert c01[2:5] == ["12", "200.00", "2400.00"]  # plain numbers a spreadsheet reads
+
+
+def test_with_fixed_thresholds_the_note_names_the_threshold_met(
+    db_url: str, tmp_path: Path, shop: Shop
+) -> None:
+    rules = GradingRules(mode="thresholds", a_min_orders=12, b_min_orders=3, b_min_ltv_fen=10_000)
+    asyncio.run(shop.world.run(as_of=shop.today, grading=rules))
+    result = export(
+        db_url,
+        tmp_path,
+        "grades",
+        "-o",
+        "g.xlsx",
+        grading__mode="thresholds",
+        grading__a_min_orders="12",
+        grading__b_min_orders="3",
+        grading__b_min_ltv_fen="10000",
+    )
+    assert result.exit_code == 0, result.output
+    notes = {key: row[5:7] for key, row in by_id(data_rows(tmp_path / "g.xlsx")).items()}
+    assert notes["C01"][0] == "A" and notes["C01"][1].endswith("；A 级门槛：近一年≥12 单")
+    assert notes["C02"][0] == "B"
+    assert notes["C02"][1].endswith("；B 级门槛：近一年≥3 单、累计≥¥100.00")
+    assert notes["C03"][0] == "C"
+    assert notes["C03"][1].endswith("；未达 B 级门槛（近一年≥3 单、累计≥¥100.00）")
 
 
 def test_lifecycle_has_one_row_per_customer_agreeing_with_the_customer_card(

@@ -22,7 +22,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.exports.grades import GradeLine, grade_page, grades_table, why
+from models.exports.grades import GradeLine, grade_page, grades_table
 from models.exports.invitations import invitations_table
 from models.exports.lifecycle import lifecycle_table
 from models.exports.referral import referral_export
@@ -59,7 +59,6 @@ __all__ = [
     "filter_words",
     "find_owner",
     "grade_page",
-    "why",
     "write_export",
 ]
 

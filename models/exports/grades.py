@@ -10,6 +10,7 @@ then by score, then by customer id; `/grade A` pages through the same order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -181,9 +182,9 @@ async def _count(session: AsyncSession, filters: ExportFilters) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-def _line(row: Row[Any], rules: GradingRules) -> GradeLine:
+def _line(row: Row[Any], weights: int) -> GradeLine:
+    """`weights`: the sum of the integer weights the score key was built with."""
     graded = int(row.n)
-    weights = sum(integer_weights(rules))
     return GradeLine(
         external_id=row.external_id,
         masked_name=mask_name(row.name),
@@ -198,14 +199,11 @@ def _line(row: Row[Any], rules: GradingRules) -> GradeLine:
     )
 
 
-def _percent(share: float | Fraction) -> str:
-    value = exact(share) if isinstance(share, float) else share
-    hundredths = value * 100
-    whole = int(hundredths + Fraction(1, 2))
-    return str(whole)
+def _percent(share: Fraction) -> str:
+    return str(int(share * 100 + Fraction(1, 2)))
 
 
-def _thresholds(orders: int, aov: int, ltv: int, text: dict[str, str]) -> str:
+def _thresholds(orders: int, aov: int, ltv: int, text: Mapping[str, str]) -> str:
     parts = [text["orders_min"].format(n=orders)] if orders else []
     if aov:
         parts.append(text["aov_min"].format(amount=format_money(aov)))
@@ -214,42 +212,57 @@ def _thresholds(orders: int, aov: int, ltv: int, text: dict[str, str]) -> str:
     return text["list_sep"].join(parts) or text["none"]
 
 
-def why(line: GradeLine, rules: GradingRules, locale: str) -> str:
-    """备注: the score, its three percentile ranks, and the rule that gave the grade."""
-    text = dict(pick(TEXT, locale))
-    ranks = [
-        f"{_percent(Fraction(n, line.graded))}%" if line.graded else "—" for n in line.at_or_below
-    ]
-    parts = [text["score"].format(score=f"{line.score:.2f}", f=ranks[0], a=ranks[1], v=ranks[2])]
-    if rules.mode == "thresholds":
-        a = _thresholds(rules.a_min_orders, rules.a_min_aov_fen, rules.a_min_ltv_fen, text)
-        b = _thresholds(rules.b_min_orders, rules.b_min_aov_fen, rules.b_min_ltv_fen, text)
-        rule = {"A": text["a_min"], "B": text["b_min"]}.get(line.grade, text["below_b"])
-        parts.append(rule.format(rules=a if line.grade == "A" else b))
-    else:
-        a_share, b_share = exact(rules.a_share), exact(rules.b_share)
-        rule = {"A": text["a_share"], "B": text["b_share"]}.get(line.grade, text["c_share"])
-        parts.append(
-            rule.format(
-                a=_percent(a_share),
-                ab=_percent(a_share + b_share),
-                c=_percent(1 - a_share - b_share),
-            )
+class _Rows:
+    """SQL rows to grade lines and sheet rows; the rule texts are worked out once."""
+
+    def __init__(self, rules: GradingRules, locale: str) -> None:
+        self.weights = sum(integer_weights(rules))
+        self.text = text = pick(TEXT, locale)
+        if rules.mode == "thresholds":
+            a = _thresholds(rules.a_min_orders, rules.a_min_aov_fen, rules.a_min_ltv_fen, text)
+            b = _thresholds(rules.b_min_orders, rules.b_min_aov_fen, rules.b_min_ltv_fen, text)
+            self.rules = {
+                "A": text["a_min"].format(rules=a),
+                "B": text["b_min"].format(rules=b),
+                "C": text["below_b"].format(rules=b),
+            }
+        else:
+            a_share, b_share = exact(rules.a_share), exact(rules.b_share)
+            shares = {
+                "a": _percent(a_share),
+                "ab": _percent(a_share + b_share),
+                "c": _percent(1 - a_share - b_share),
+            }
+            self.rules = {
+                grade: text[f"{grade.lower()}_share"].format(**shares) for grade in ("A", "B", "C")
+            }
+
+    def line(self, row: Row[Any]) -> GradeLine:
+        return _line(row, self.weights)
+
+    def why(self, line: GradeLine) -> str:
+        """备注: the score, its three percentile ranks, and the rule that gave the grade."""
+        ranks = [
+            f"{_percent(Fraction(n, line.graded))}%" if line.graded else "—"
+            for n in line.at_or_below
+        ]
+        score = self.text["score"].format(
+            score=f"{line.score:.2f}", f=ranks[0], a=ranks[1], v=ranks[2]
         )
-    return text["sep"].join(parts)
+        return self.text["sep"].join([score, self.rules[line.grade]])
 
-
-def _sheet_row(line: GradeLine, rules: GradingRules, locale: str) -> ExportRow:
-    return (
-        line.masked_name,
-        line.masked_phone,
-        line.orders_365d,
-        line.aov_fen,
-        line.ltv_fen,
-        line.grade,
-        why(line, rules, locale),
-        line.external_id,
-    )
+    def __call__(self, row: Row[Any]) -> ExportRow:
+        line = self.line(row)
+        return (
+            line.masked_name,
+            line.masked_phone,
+            line.orders_365d,
+            line.aov_fen,
+            line.ltv_fen,
+            line.grade,
+            self.why(line),
+            line.external_id,
+        )
 
 
 async def _note(session: AsyncSession, env: ExportEnv) -> str:
@@ -270,9 +283,7 @@ async def grades_table(
         title=pick(TEXT, locale)["title"],
         columns=columns(locale),
         total=await _count(session, filters),
-        batches=stream_rows(
-            session, stmt, lambda row: _sheet_row(_line(row, rules), rules, locale)
-        ),
+        batches=stream_rows(session, stmt, _Rows(rules, locale)),
         note=await _note(session, env),
     )
 
@@ -286,4 +297,5 @@ async def grade_page(
     total = await _count(session, filters)
     stmt = _statement(rules, filters)
     rows = (await session.execute(stmt.offset(offset).limit(limit))).all()
-    return total, [_line(row, rules) for row in rows]
+    weights = sum(integer_weights(rules))
+    return total, [_line(row, weights) for row in rows]
