@@ -25,6 +25,17 @@ PEOPLE = (
     ("C05", "钱七", None),
     ("C06", "孙八", "13500000006"),
 )
+# Seed 002's grading table, and 客户编号 to act on a row.
+GRADE_HEADERS = [
+    "客户名称",
+    "联系方式",
+    "购买频率",
+    "单次消费金额",
+    "客户生命周期价值",
+    "等级",
+    "备注",
+    "客户编号",
+]
 FULL_NAMES = tuple(name for _, name, _ in PEOPLE)
 FULL_PHONES = tuple(phone for _, _, phone in PEOPLE if phone)
 

@@ -13,23 +13,20 @@ from fakes.feishu import UploadedFile
 from fakes.harness import (
     EXPORT,
     FEISHU_KEY,
-    WECOM_AES,
-    WECOM_CORP,
-    WECOM_TOKEN,
     Harness,
     channel_app,
 )
-from fakes.signing import feishu_post, wecom_post
+from fakes.signing import feishu_post
 from test_channel_wechat import decrypt_reply
 from test_channel_wechat import post as wechat_post
 from test_channel_wechat import xml as wechat_xml
+from test_channel_wecom_members import say as wecom_says
 
 from models.db import Database
 
 FEISHU_P2P = json.loads(
     (Path(__file__).parent / "data" / "feishu" / "message_p2p.json").read_text("utf-8")
 )
-WECOM_TEXT = (Path(__file__).parent / "data" / "wecom" / "text_message.xml").read_text("utf-8")
 
 
 async def feishu_says(h: Harness, text: str, event_id: str) -> None:
@@ -38,20 +35,6 @@ async def feishu_says(h: Harness, text: str, event_id: str) -> None:
     payload["event"]["message"]["content"] = json.dumps({"text": text})
     headers, body = feishu_post(payload, encrypt_key=FEISHU_KEY, timestamp=h.clock.timestamp())
     resp = await h.client.post("/feishu/events", data=body, headers=headers)
-    assert resp.status == 200
-    await h.settle()
-
-
-async def wecom_says(h: Harness, text: str, msg_id: str) -> None:
-    plain = WECOM_TEXT.replace("{text}", text).replace("{msg_id}", msg_id)
-    path, body = wecom_post(
-        plain,
-        token=WECOM_TOKEN,
-        aes_key=WECOM_AES,
-        corp_id=WECOM_CORP,
-        timestamp=h.clock.timestamp(),
-    )
-    resp = await h.client.post(path, data=body)
     assert resp.status == 200
     await h.settle()
 

@@ -12,13 +12,14 @@ import re
 from datetime import timedelta
 
 from chatkit import NOW, TODAY, as_text, make_ctx, say
-from export_world import FULL_NAMES, FULL_PHONES, build_shop
+from export_world import FULL_NAMES, FULL_PHONES, GRADE_HEADERS, build_shop
 from fakes.harness import channel_app
 from openpyxl import load_workbook
-from test_channel_files import feishu_says, wecom_says
+from test_channel_files import feishu_says
 from test_channel_wechat import decrypt_reply
 from test_channel_wechat import post as wechat_post
 from test_channel_wechat import xml as wechat_xml
+from test_channel_wecom_members import say as wecom_says
 
 from bot.channels.dispatcher import real_dispatcher
 from handlers.events import CardReply, FileReply, HandlerContext, TextReply
@@ -57,15 +58,7 @@ async def test_export_answers_a_manager_with_the_grades_workbook(db: Database) -
         f"这里无法直接发送文件。请在服务器上运行：fission export grades（生成 {reply.filename}）"
     )
     rows = workbook_rows(reply)
-    assert rows[0][:7] == [
-        "客户名称",
-        "联系方式",
-        "购买频率",
-        "单次消费金额",
-        "客户生命周期价值",
-        "等级",
-        "备注",
-    ]
+    assert rows[0] == GRADE_HEADERS
     stored = await shop.world.grades()
     exported = {row[-1]: row for row in rows[1:6]}
     assert {key: row[5] for key, row in exported.items()} == {k: g.grade for k, g in stored.items()}

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from export_world import FULL_NAMES, FULL_PHONES, PEOPLE, Shop, build_shop
+from export_world import FULL_NAMES, FULL_PHONES, GRADE_HEADERS, PEOPLE, Shop, build_shop
 from lifecycle_world import TZ
 from openpyxl import load_workbook
-from reports_population import build_main_population, local
+from reports_population import local, seed_main_population
 from sqlalchemy import select
 from terminal import run_cli
 
@@ -30,18 +30,9 @@ from models.customer_card import CustomerCard, build_card
 from models.db import Database
 from models.referral.reward_tables import CouponTemplate, Reward
 from models.referral.tables import Invitation
+from models.stages import STAGES
 
 BOM = b"\xef\xbb\xbf"
-GRADE_HEADERS = [
-    "客户名称",
-    "联系方式",
-    "购买频率",
-    "单次消费金额",
-    "客户生命周期价值",
-    "等级",
-    "备注",
-    "客户编号",
-]
 LIFECYCLE_HEADERS = [
     "客户名称",
     "联系方式",
@@ -60,14 +51,9 @@ LIFECYCLE_HEADERS = [
     "下次跟进时间",
     "客户编号",
 ]
-STAGE_NAMES = {
-    "prospect": "潜在客户",
-    "new": "新客户",
-    "growing": "成长客户",
-    "mature": "成熟客户",
-    "declining": "衰退客户",
-    "churned": "流失客户",
-}
+# Seed 004's stages, in its order (models.stages.STAGES).
+STAGE_WORDS = ["潜在客户", "新客户", "成长客户", "成熟客户", "衰退客户", "流失客户"]
+STAGE_NAMES = dict(zip(STAGES, STAGE_WORDS, strict=True))
 
 
 @pytest.fixture
@@ -213,14 +199,7 @@ def test_lifecycle_has_one_row_per_customer_agreeing_with_the_customer_card(
     assert result.exit_code == 0, result.output
     rows = data_rows(tmp_path / "lc.xlsx")
     assert rows[0] == LIFECYCLE_HEADERS
-    assert [row[2] for row in rows[1:]] == [  # seed 004's order of stages
-        "潜在客户",
-        "新客户",
-        "成长客户",
-        "成熟客户",
-        "衰退客户",
-        "流失客户",
-    ]
+    assert [row[2] for row in rows[1:]] == STAGE_WORDS  # seed 004's order of stages
     assert no_personal_data(rows)
     for key, card in asyncio.run(cards(db_url)).items():
         row = by_id(rows)[key]
@@ -293,16 +272,7 @@ def test_lifecycle_filters_by_stage_grade_and_owner(
 
 
 def test_referral_has_the_numbers_of_the_report(db_url: str, tmp_path: Path) -> None:
-    async def seed() -> None:
-        db = Database.from_url(db_url)
-        try:
-            async with db.uow() as uow:
-                await build_main_population(uow.session)
-                await uow.commit()
-        finally:
-            await db.dispose()
-
-    asyncio.run(seed())
+    asyncio.run(seed_main_population(db_url))
     period = ("--as-of", "2024-06-30")
     report = export(db_url, tmp_path, "referral", *period, "--format", "csv", "-o", "e.csv")
     assert report.exit_code == 0, report.output
@@ -332,44 +302,52 @@ def test_referral_has_the_numbers_of_the_report(db_url: str, tmp_path: Path) -> 
     assert ws["F2"].number_format == "0.0%" and ws["F2"].value == 0.5
 
 
-def test_invitations_say_who_invited_whom_in_words(db_url: str, tmp_path: Path) -> None:
-    async def seed() -> None:
-        db = Database.from_url(db_url)
-        try:
-            async with db.uow() as uow:
-                ids = await build_main_population(uow.session)
-                s = uow.session
-                rewarded = await s.scalar(
-                    select(Invitation).where(Invitation.invitee_customer_id == ids.customers["E2"])
-                )
-                assert rewarded is not None
-                template_id = await s.scalar(
-                    select(CouponTemplate.id).where(CouponTemplate.key == "inviter_20")
-                )
-                for side, kind, extra in (
-                    ("inviter", "coupon", {"coupon_template_id": template_id, "amount_fen": 2000}),
-                    ("invitee", "points", {"points": 100, "status": "pending"}),
-                ):
-                    s.add(
-                        Reward(
-                            program_id=rewarded.program_id,
-                            invitation_id=rewarded.id,
-                            customer_id=rewarded.inviter_customer_id
-                            if side == "inviter"
-                            else ids.customers["E2"],
-                            side=side,
-                            kind=kind,
-                            status=extra.pop("status", "settled"),
-                            granted_at=local(2024, 6, 22),
-                            settle_after=local(2024, 6, 29),
-                            **extra,
-                        )
-                    )
-                await uow.commit()
-        finally:
-            await db.dispose()
+async def _reward_e2s_invitation(url: str, invitee: int) -> None:
+    """The inviter's ¥20 coupon (settled) and the invitee's 100 points (pending)."""
+    db = Database.from_url(url)
+    try:
+        async with db.uow() as uow:
+            s = uow.session
+            invitation = await s.scalar(
+                select(Invitation).where(Invitation.invitee_customer_id == invitee)
+            )
+            assert invitation is not None
+            coupon = await s.scalar(
+                select(CouponTemplate.id).where(CouponTemplate.key == "inviter_20")
+            )
+            given = {"granted_at": local(2024, 6, 22), "settle_after": local(2024, 6, 29)}
+            common = {"program_id": invitation.program_id, "invitation_id": invitation.id}
+            s.add_all(
+                [
+                    Reward(
+                        **common,
+                        **given,
+                        customer_id=invitation.inviter_customer_id,
+                        side="inviter",
+                        kind="coupon",
+                        coupon_template_id=coupon,
+                        amount_fen=2000,
+                        status="settled",
+                    ),
+                    Reward(
+                        **common,
+                        **given,
+                        customer_id=invitee,
+                        side="invitee",
+                        kind="points",
+                        points=100,
+                        status="pending",
+                    ),
+                ]
+            )
+            await uow.commit()
+    finally:
+        await db.dispose()
 
-    asyncio.run(seed())
+
+def test_invitations_say_who_invited_whom_in_words(db_url: str, tmp_path: Path) -> None:
+    ids = asyncio.run(seed_main_population(db_url))
+    asyncio.run(_reward_e2s_invitation(db_url, ids.customers["E2"]))
     result = export(db_url, tmp_path, "invitations", "-o", "inv.xlsx")
     assert result.exit_code == 0, result.output
     rows = data_rows(tmp_path / "inv.xlsx")

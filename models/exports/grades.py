@@ -27,6 +27,9 @@ from models.exports.table import (
     ExportRow,
     ExportTable,
     Rows,
+    id_column,
+    person_columns,
+    run_note,
     stream_rows,
 )
 from models.lifecycle.grading import integer_weights
@@ -36,7 +39,7 @@ from models.masking import mask_name, mask_phone
 from models.money import format_money
 from models.reports.labels import EN, pick
 from models.reports.sheets import Column
-from models.stages import CustomerGrade, latest_run_as_of
+from models.stages import CustomerGrade
 
 TEXT = {
     "zh-CN": {
@@ -92,14 +95,13 @@ TEXT = {
 def columns(locale: str) -> tuple[Column, ...]:
     en = locale == EN
     return (
-        Column("Customer" if en else "客户名称"),
-        Column("Contact" if en else "联系方式"),
+        *person_columns(locale),
         Column("Purchase frequency" if en else "购买频率", "int", " orders/yr" if en else "次/年"),
         Column("Order value" if en else "单次消费金额", "money"),
         Column("Lifetime value" if en else "客户生命周期价值", "money"),
         Column("Grade" if en else "等级"),
         Column("Note" if en else "备注"),
-        Column("Customer ID" if en else "客户编号"),
+        id_column(locale),
     )
 
 
@@ -265,14 +267,6 @@ class _Rows:
         )
 
 
-async def _note(session: AsyncSession, env: ExportEnv) -> str:
-    text = pick(TEXT, env.locale)
-    as_of = (await session.execute(latest_run_as_of())).scalar_one_or_none()
-    if as_of is None:
-        return text["no_run"]
-    return text["note"].format(as_of=as_of.isoformat(), tz=str(env.settings.tz))
-
-
 async def grades_table(
     session: AsyncSession, env: ExportEnv, filters: ExportFilters
 ) -> ExportTable:
@@ -284,7 +278,7 @@ async def grades_table(
         columns=columns(locale),
         total=await _count(session, filters),
         batches=stream_rows(session, stmt, _Rows(rules, locale)),
-        note=await _note(session, env),
+        note=await run_note(session, pick(TEXT, locale), tz=str(env.settings.tz)),
     )
 
 

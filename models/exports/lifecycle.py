@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, String, case, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql.selectable import Subquery
 
 from models.activity import ActivityEvent, Order
@@ -37,6 +37,9 @@ from models.exports.table import (
     ExportRow,
     ExportTable,
     Rows,
+    id_column,
+    person_columns,
+    run_note,
     stream_rows,
 )
 from models.lifecycle.localdays import age_days
@@ -44,7 +47,7 @@ from models.masking import mask_name, mask_phone
 from models.reports.labels import EN, STAGE_LABELS, label, pick
 from models.reports.sheets import Column
 from models.staff import FollowUp, Staff
-from models.stages import STAGES, CustomerGrade, StageAssignment, StageTransition, latest_run_as_of
+from models.stages import STAGES, CustomerGrade, StageAssignment, StageTransition
 
 ACTIVE_WINDOW_DAYS = 30
 # Inside the aggregated history: entries, and the fields of one entry (dates, ids, stage keys
@@ -93,8 +96,7 @@ TEXT = {
 def columns(locale: str) -> tuple[Column, ...]:
     en = locale == EN
     return (
-        Column("Customer" if en else "客户名称"),
-        Column("Contact" if en else "联系方式"),
+        *person_columns(locale),
         Column("Stage" if en else "当前阶段"),
         Column("In stage since" if en else "进入当前阶段时间", "date"),
         Column("Stage history" if en else "阶段转移记录"),
@@ -108,11 +110,12 @@ def columns(locale: str) -> tuple[Column, ...]:
         Column("Owner" if en else "责任人"),
         Column("Follow-ups" if en else "跟进记录"),
         Column("Next follow-up" if en else "下次跟进时间", "date"),
-        Column("Customer ID" if en else "客户编号"),
+        id_column(locale),
     )
 
 
-def _paid() -> Subquery:
+def paid_totals() -> Subquery:
+    """Each customer's paid, non-refunded orders: count, total, first and last."""
     return (
         select(
             Order.customer_id.label("customer_id"),
@@ -195,7 +198,7 @@ def _conditions(filters: ExportFilters) -> list[ColumnElement[bool]]:
 
 
 def _statement(env: ExportEnv, filters: ExportFilters, dialect: str) -> Rows:
-    paid, history = _paid(), _history(dialect)
+    paid, history = paid_totals(), _history(dialect)
     active, latest = _active_days(env.today, env, dialect), _latest_follow_up()
     owner, writer = aliased(Staff, name="owner"), aliased(Staff, name="writer")
     stage_order = case(
@@ -203,7 +206,6 @@ def _statement(env: ExportEnv, filters: ExportFilters, dialect: str) -> Rows:
         value=StageAssignment.stage,
         else_=len(STAGES),
     )
-    total = func.coalesce(paid.c.total_fen, 0)
     stmt = (
         select(
             Customer.external_id,
@@ -235,9 +237,16 @@ def _statement(env: ExportEnv, filters: ExportFilters, dialect: str) -> Rows:
     )
     if filters.grade is not None:
         stmt = stmt.join(CustomerGrade, CustomerGrade.customer_id == Customer.id)
-    return stmt.where(*_conditions(filters)).order_by(
-        stage_order,
-        total.desc(),
+    return stmt.where(*_conditions(filters)).order_by(stage_order, *most_valuable_first(paid))
+
+
+def most_valuable_first(
+    paid: Subquery,
+) -> tuple[ColumnElement[Any] | InstrumentedAttribute[int], ...]:
+    """By total spent, then the most recent order (none last), then customer id: the order of
+    the export within a stage, and of `/stage`."""
+    return (
+        func.coalesce(paid.c.total_fen, 0).desc(),
         case((paid.c.last_paid_at.is_(None), 1), else_=0),
         paid.c.last_paid_at.desc(),
         Customer.id,
@@ -319,15 +328,6 @@ class _Rows:
         )
 
 
-async def _note(session: AsyncSession, env: ExportEnv) -> str:
-    text = pick(TEXT, env.locale)
-    as_of = (await session.execute(latest_run_as_of())).scalar_one_or_none()
-    values = {"today": env.today.isoformat(), "tz": str(env.settings.tz)}
-    if as_of is None:
-        return text["no_run"].format(**values)
-    return text["note"].format(as_of=as_of.isoformat(), **values)
-
-
 async def lifecycle_table(
     session: AsyncSession, env: ExportEnv, filters: ExportFilters
 ) -> ExportTable:
@@ -339,5 +339,7 @@ async def lifecycle_table(
         columns=columns(env.locale),
         total=await _count(session, filters),
         batches=stream_rows(session, stmt, _Rows(env)),
-        note=await _note(session, env),
+        note=await run_note(
+            session, pick(TEXT, env.locale), today=env.today.isoformat(), tz=str(env.settings.tz)
+        ),
     )

@@ -3,7 +3,7 @@ and the filters staff narrow it with."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from config import Settings
+from models.reports.labels import EN
 from models.reports.sheets import Cell, Column
+from models.stages import latest_run_as_of
 
 # Rows fetched and written at a time: what an export holds in memory, whatever its length.
 BATCH_ROWS = 1000
@@ -67,6 +69,26 @@ class ExportTable:
     total: int  # rows it will have, counted before streaming (a progress bar's length)
     batches: AsyncIterator[list[ExportRow]]
     note: str = ""  # under the data in XLSX (what the figures describe)
+
+
+def person_columns(locale: str) -> tuple[Column, Column]:
+    """The two columns a customer's row starts with, masked: 客户名称, 联系方式."""
+    en = locale == EN
+    return Column("Customer" if en else "客户名称"), Column("Contact" if en else "联系方式")
+
+
+def id_column(locale: str) -> Column:
+    """客户编号, last: what staff type to act on a row (`/customer C001`)."""
+    return Column("Customer ID" if locale == EN else "客户编号")
+
+
+async def run_note(session: AsyncSession, text: Mapping[str, str], **values: str) -> str:
+    """`text["note"]` with the date the stored stages and grades describe (`as_of`), or
+    `text["no_run"]` before any lifecycle run; both filled with `values`."""
+    as_of = (await session.execute(latest_run_as_of())).scalar_one_or_none()
+    if as_of is None:
+        return text["no_run"].format(**values)
+    return text["note"].format(as_of=as_of.isoformat(), **values)
 
 
 async def count_rows(session: AsyncSession, stmt: Rows) -> int:

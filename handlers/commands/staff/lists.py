@@ -18,12 +18,12 @@ from handlers.commands.staff.paging import (
     page_label,
     past_end,
 )
-from handlers.commands.staff.queries import stage_top
 from handlers.customer_card_text import format_money, stage_name
 from handlers.events import CardReply, Reply, TextReply
 from handlers.i18n import EN, L, fill, lang
 from models.clock import local_date
 from models.exports import grade_page
+from models.exports.stage_list import stage_page
 from models.reports.labels import parse_grade, parse_stage
 from models.stages import STAGES
 
@@ -138,7 +138,9 @@ def _footer(call: CommandCall, page: Page, total: int, command: str, export: str
 )
 async def show_stage(call: CommandCall, query: StageQuery) -> list[Reply]:
     page = query.page
-    total, entries = await stage_top(call.session, query.stage, limit=PAGE_SIZE, offset=page.offset)
+    total, entries = await stage_page(
+        call.session, query.stage, offset=page.offset, limit=PAGE_SIZE
+    )
     name = stage_name(query.stage, call.locale)
     word = stage_word(query.stage, call.locale)
     command = f"/stage {word}"
