@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,8 +114,7 @@ def export_group() -> None:
 def _progress(total: int, en: bool) -> Iterator[Callable[[int], None] | None]:
     """A bar over the rows, only for a person watching a terminal."""
     if not sys.stderr.isatty() or total <= 0:
-        with nullcontext():
-            yield None
+        yield None
         return
     with click.progressbar(
         length=total, label="exporting" if en else "导出中", file=sys.stderr

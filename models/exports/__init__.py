@@ -10,7 +10,9 @@ XLSX or CSV for Excel and WPS.
 Each is one set-based statement whose rows stream out in batches into the shared writers
 (models/reports/writers.py), so 100k customers never sit in memory at once. Personal data is
 masked before it reaches a row. `fission export` (bot/cli/export.py) and the staff chat command
-`/export` (handlers/commands/staff/exports.py) both call `build_export` and `write_export`.
+`/export` (handlers/commands/staff/exports.py) both call `build_export` and `write_export`;
+`/stage` and `/grade` page through the lifecycle and grades lists in the same order
+(models/exports/stage_list.py, `grade_page`).
 """
 
 from __future__ import annotations
