@@ -16,6 +16,8 @@ configured locale (Chinese, or English for `en`).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from pydantic import BaseModel, Field
 
 STAGE_KEYS = ("prospect", "new", "growing", "mature", "declining", "churned")
@@ -28,6 +30,11 @@ class StagePlay(BaseModel):
     # Days from one follow-up to the next when staff log one without a date.
     cadence_days: int = Field(ge=1, le=366)
     cadence: str = Field(min_length=1)  # the cadence in words, e.g. "每周1次"
+
+    def next_due(self, last_on: date, promised: date | None) -> date:
+        """When the next follow-up is due after one logged on `last_on`: the date promised
+        then, else the cadence after it."""
+        return promised or last_on + timedelta(days=self.cadence_days)
 
 
 _ZH: dict[str, StagePlay] = {

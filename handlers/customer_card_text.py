@@ -12,27 +12,11 @@ from handlers.lifecycle_labels import format_metrics, lang_of, rule_label
 from models.customer_card import CustomerCard, CustomerMatch, FollowUpEntry
 from models.money import format_fen
 from models.referral.codes import referral_link
+from models.reports.labels import STAGE_LABELS
 
 __all__ = ["render_card_text", "render_match_list", "stage_name"]
 
-STAGE_NAMES: Mapping[str, Mapping[str, str]] = {
-    "zh-CN": {
-        "prospect": "潜在客户",
-        "new": "新客户",
-        "growing": "成长客户",
-        "mature": "成熟客户",
-        "declining": "衰退客户",
-        "churned": "流失客户",
-    },
-    "en": {
-        "prospect": "prospect",
-        "new": "new",
-        "growing": "growing",
-        "mature": "mature",
-        "declining": "declining",
-        "churned": "churned",
-    },
-}
+STAGE_NAMES = STAGE_LABELS
 
 _TEXT: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {

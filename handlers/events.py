@@ -93,7 +93,24 @@ class ImageReply:
     cache_key: str | None = None  # stable key, so adapters upload an image once
 
 
-Reply = TextReply | CardReply | ImageReply
+@dataclass(frozen=True)
+class FileReply:
+    """A document for staff (an export as XLSX or CSV). Feishu and WeCom upload it and send a
+    file message; where a file cannot go — the Official Account has no file message, and a
+    file may be over a platform's size limit — `fallback` (how else to get it) goes out as
+    text instead. `caption` is said before the file."""
+
+    content: bytes
+    filename: str
+    fallback: str
+    caption: str = ""
+
+    def as_text(self) -> str:
+        """What to send where no file can go: the caption, then the way to get the file."""
+        return "\n".join(part for part in (self.caption, self.fallback) if part)
+
+
+Reply = TextReply | CardReply | ImageReply | FileReply
 
 
 @dataclass

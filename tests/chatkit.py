@@ -16,7 +16,15 @@ from sqlalchemy import select
 
 from config import load_settings
 from handlers.dispatch import dispatch_message
-from handlers.events import CardReply, ChatMessage, HandlerContext, ImageReply, Reply, TextReply
+from handlers.events import (
+    CardReply,
+    ChatMessage,
+    FileReply,
+    HandlerContext,
+    ImageReply,
+    Reply,
+    TextReply,
+)
 from models.activity import Order
 from models.customer import Customer, CustomerIdentity
 from models.db import Database
@@ -91,6 +99,8 @@ def as_text(replies: list[Reply]) -> str:
             parts.append(reply.as_text())
         elif isinstance(reply, ImageReply):
             parts.append(f"[image {reply.caption}]")
+        elif isinstance(reply, FileReply):
+            parts.append(f"[file {reply.filename}] {reply.caption}")
     return "\n".join(parts)
 
 

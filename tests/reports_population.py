@@ -22,6 +22,7 @@ from models import (
     ReferralCode,
     ReferralProgram,
 )
+from models.db import Database
 
 SHANGHAI = timezone(timedelta(hours=8))
 T = date(2024, 6, 30)
@@ -324,3 +325,15 @@ async def build_main_population(session: AsyncSession) -> Ids:
     # A bare click by an anonymous visitor: not an invitation.
     await b.invite("B", None, status="clicked", channel="link", created_at=local(2024, 6, 25))
     return b.ids
+
+
+async def seed_main_population(url: str) -> Ids:
+    """`build_main_population` in the database at `url`, committed (for CLI tests)."""
+    db = Database.from_url(url)
+    try:
+        async with db.uow() as uow:
+            ids = await build_main_population(uow.session)
+            await uow.commit()
+        return ids
+    finally:
+        await db.dispose()

@@ -78,12 +78,13 @@ async def test_stage_lists_top_customers_by_value(db: Database) -> None:
     ctx = make_ctx(db)
     replies = await say(ctx, "/stage 衰退", user="agent-1")
     text = as_text(replies)
-    assert "衰退客户（共 2 位）按累计消费前 2 位：" in text
+    assert "衰退客户（共 2 位）按累计消费排序，第 1/1 页：" in text
     lines = [line for line in text.splitlines() if re.match(r"^\d\. ", line)]
     assert lines[0].startswith("1. 李*　137****2222　C003　¥1,000.00，2 单")
     assert lines[1].startswith("2. 张*　139****1111　C002　¥50.00，1 单")
-    assert as_text(await say(ctx, "阶段 declining 1", user="agent-1")).count("C00") == 1
-    assert "C003" in as_text(await say(ctx, "/stage 衰退客户", user="agent-1"))
+    assert "下一页" not in text  # one page only
+    assert as_text(await say(ctx, "阶段 declining 1", user="agent-1")) == text
+    assert as_text(await say(ctx, "/stage 衰退客户 第1页", user="agent-1")) == text
 
 
 async def test_stage_with_bad_arguments_says_what_to_type(db: Database) -> None:
@@ -93,9 +94,11 @@ async def test_stage_with_bad_arguments_says_what_to_type(db: Database) -> None:
     assert (
         "没有“休眠”这个阶段。可选：潜在客户、新客户、成长客户、成熟客户、衰退客户、流失客户" in bad
     )
-    assert "用法：/stage <阶段> [人数]" in bad
-    too_many = as_text(await say(ctx, "/stage 衰退 500", user="agent-1"))
-    assert "人数应为 1 到 50 之间的整数" in too_many
+    assert "用法：/stage <阶段> [页码]" in bad
+    past_the_end = as_text(await say(ctx, "/stage 衰退 500", user="agent-1"))
+    assert past_the_end == "衰退客户只有 1 页（共 2 位），请发送 /stage 衰退 1。"
+    not_a_page = as_text(await say(ctx, "/stage 衰退 下页", user="agent-1"))
+    assert not_a_page.startswith("页码应为 1 到 100000 之间的整数，例如 2 或 第2页。")
     empty = as_text(await say(ctx, "/stage 流失", user="agent-1"))
     assert "目前没有流失客户" in empty
 
@@ -306,6 +309,6 @@ async def test_english_locale(db: Database) -> None:
     await seed_people(db)
     ctx = make_ctx(db, locale="en")
     text = as_text(await say(ctx, "/stage declining", user="agent-1"))
-    assert "declining (2 in total), top 2 by total spent:" in text
+    assert "declining (2 in total) by total spent, page 1 of 1:" in text
     usage = as_text(await say(ctx, "/followup", user="agent-1"))
     assert usage.startswith("Usage: /followup <customer> <note> [next date]")

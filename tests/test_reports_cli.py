@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
-from reports_population import build_main_population
+from reports_population import seed_main_population
 
 from bot.cli.report import report_group
-from models.db import Database
 
 BOM = b"\xef\xbb\xbf"
 FULL_PERSONAL_DATA = ["张三丰", "13812345678", "李四", "13900001111"]
@@ -21,16 +20,7 @@ FULL_PERSONAL_DATA = ["张三丰", "13812345678", "李四", "13900001111"]
 
 @pytest.fixture
 def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    async def seed() -> None:
-        db = Database.from_url(db_url)
-        try:
-            async with db.uow() as uow:
-                await build_main_population(uow.session)
-                await uow.commit()
-        finally:
-            await db.dispose()
-
-    asyncio.run(seed())
+    asyncio.run(seed_main_population(db_url))
     monkeypatch.chdir(tmp_path)  # no stray fission.toml; output files land here
     return CliRunner(
         env={"FISSION_DATABASE_URL": db_url, "FISSION_LOCALE": "zh-CN", "FISSION_CONFIG": None}

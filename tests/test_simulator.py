@@ -95,6 +95,18 @@ async def test_staff_persona_queries_a_customer(sim: tuple[Client, People]) -> N
     assert "张*" in body and "138****8888" in body and "张三" not in body
 
 
+async def test_a_manager_downloads_an_export(sim: tuple[Client, People]) -> None:
+    client, people = sim
+    [reply] = await _say(client, f"staff:{people.manager}", "/export grades csv")
+    assert reply["type"] == "file"
+    assert reply["name"].startswith("客户分级表-") and reply["name"].endswith(".csv")
+    assert reply["caption"] == "客户分级表：1 行，联系方式已脱敏。"
+    prefix = "data:text/csv;base64,"
+    assert reply["href"].startswith(prefix)
+    content = base64.b64decode(reply["href"][len(prefix) :]).decode("utf-8-sig")
+    assert content.splitlines()[1].startswith("张*,138****8888,3,123.50,370.50,A,得分 1.00")
+
+
 async def test_customer_persona_gets_link_and_inline_poster(
     sim: tuple[Client, People], db: Database
 ) -> None:

@@ -4,7 +4,7 @@ The web simulator (bot/web/simulator.py) is its only client. It does what every 
 adapter does, minus the cryptography: it turns what was typed into the neutral `ChatMessage`
 (an @mention of the bot stripped and turned into `is_to_me`, exactly as the Feishu adapter
 does), hands it to the same dispatcher the real platforms use, and renders the neutral
-replies for its screen — here JSON with images inline as data URLs.
+replies for its screen — here JSON with images and files inline as data URLs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handlers.events import CardReply, ChatMessage, ImageReply, Reply, TextReply
+from bot.channels.outbound.http import content_type_of
+from handlers.events import CardReply, ChatMessage, FileReply, ImageReply, Reply, TextReply
 
 PLATFORM = "console"
 APP_ID = ""
@@ -64,8 +65,8 @@ class ConsoleChannel:
         return [render(reply) for reply in replies]
 
 
-def _data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def _data_url(content: bytes, content_type: str = "image/png") -> str:
+    return f"data:{content_type};base64," + base64.b64encode(content).decode("ascii")
 
 
 def render(reply: Reply) -> dict[str, Any]:
@@ -83,4 +84,11 @@ def render(reply: Reply) -> dict[str, Any]:
         }
     if isinstance(reply, ImageReply):
         return {"type": "image", "src": _data_url(reply.png), "caption": reply.caption}
+    if isinstance(reply, FileReply):
+        return {
+            "type": "file",
+            "name": reply.filename,
+            "href": _data_url(reply.content, content_type_of(reply.filename)),
+            "caption": reply.caption,
+        }
     raise TypeError(f"unknown reply type {type(reply).__name__}")

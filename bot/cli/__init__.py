@@ -8,6 +8,7 @@ from bot.cli.common import CliState
 from bot.cli.customer import customer_group
 from bot.cli.db import db_group
 from bot.cli.demo import demo_cmd
+from bot.cli.export import export_group
 from bot.cli.imports import import_group
 from bot.cli.jobs import jobs_group
 from bot.cli.lifecycle import lifecycle_group
@@ -40,6 +41,7 @@ main.add_command(demo_cmd)
 main.add_command(import_group)
 main.add_command(lifecycle_group)
 main.add_command(report_group)
+main.add_command(export_group)
 main.add_command(rewards_group)
 main.add_command(program_group)
 main.add_command(jobs_group)

@@ -18,25 +18,13 @@ from config import Settings
 from models.clock import today
 from models.lifecycle import LifecycleSummary, backfill_lifecycle, run_lifecycle
 from models.lifecycle.series import STEPS, date_series
+from models.reports.labels import EN, ZH
+from models.reports.labels import STAGE_LABELS as STAGE_NAMES
 from models.stages import GRADES, STAGES
 
 STAGE_LABELS = {
-    "zh-CN": {
-        "prospect": "潜在客户",
-        "new": "新客户",
-        "growing": "成长客户",
-        "mature": "成熟客户",
-        "declining": "衰退客户",
-        "churned": "流失客户",
-    },
-    "en": {
-        "prospect": "Prospect",
-        "new": "New",
-        "growing": "Growing",
-        "mature": "Mature",
-        "declining": "Declining",
-        "churned": "Churned",
-    },
+    "zh-CN": STAGE_NAMES[ZH],
+    "en": {stage: name.capitalize() for stage, name in STAGE_NAMES[EN].items()},
 }
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TEXT = {

@@ -90,7 +90,9 @@ def report_group() -> None:
     """报表 / referral reports computed from data."""
 
 
-def _period(settings: Settings, as_of: datetime | None, since: datetime | None) -> ReportPeriod:
+def report_period(
+    settings: Settings, as_of: datetime | None, since: datetime | None
+) -> ReportPeriod:
     day: date = as_of.date() if as_of else today(settings.tz)
     start = since.date() if since else None
     if start is not None and start > day:
@@ -141,7 +143,7 @@ def _report(
     output: Path | None,
 ) -> None:
     settings = get_settings()
-    period = _period(settings, as_of, since)
+    period = report_period(settings, as_of, since)
     _check_output(fmt, output)
 
     async def build() -> list[Sheet]:

@@ -15,14 +15,18 @@ def default_registry() -> CommandRegistry:
     from handlers.commands.referral import router as referral_router
     from handlers.commands.staff.admin import router as staff_admin_router
     from handlers.commands.staff.customers import router as staff_customers_router
+    from handlers.commands.staff.exports import router as staff_exports_router
     from handlers.commands.staff.followups import router as staff_followups_router
+    from handlers.commands.staff.lists import router as staff_lists_router
     from handlers.commands.staff.reports import router as staff_reports_router
 
     return CommandRegistry(
         referral_router,
         help_router,
         staff_customers_router,
+        staff_lists_router,
         staff_reports_router,
         staff_followups_router,
+        staff_exports_router,
         staff_admin_router,
     )

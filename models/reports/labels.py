@@ -6,6 +6,7 @@ incentive categories follow its 激励措施 (优惠券和折扣, 积分奖励, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 ZH = "zh-CN"
@@ -50,6 +51,26 @@ DEFAULT_GOALS: Mapping[str, Mapping[str, str]] = {
         "active": "Increase loyalty",
         "dormant": "Reactivate",
         "all": "Grow the customer base",
+    },
+}
+
+# Lifecycle stages (seed 004), as the customer card and the exports name them.
+STAGE_LABELS: Mapping[str, Mapping[str, str]] = {
+    ZH: {
+        "prospect": "潜在客户",
+        "new": "新客户",
+        "growing": "成长客户",
+        "mature": "成熟客户",
+        "declining": "衰退客户",
+        "churned": "流失客户",
+    },
+    EN: {
+        "prospect": "prospect",
+        "new": "new",
+        "growing": "growing",
+        "mature": "mature",
+        "declining": "declining",
+        "churned": "churned",
     },
 }
 
@@ -183,3 +204,31 @@ def label(table: Mapping[str, Mapping[str, str]], locale: str, key: str) -> str:
 def reject_label(locale: str, reason: str | None) -> str:
     labels = REJECT_LABELS[EN] if locale == EN else REJECT_LABELS[ZH]
     return labels.get(reason) or reason or labels[None]
+
+
+def _stage_words() -> dict[str, str]:
+    """Every way to name a stage: `declining`, `衰退客户`, `衰退`, `新`."""
+    words: dict[str, str] = {}
+    for names in STAGE_LABELS.values():
+        for stage, name in names.items():
+            words[name.casefold()] = stage
+            if name.endswith("客户") and len(name) > 2:
+                words[name[: -len("客户")]] = stage
+    words.update({stage: stage for stage in STAGE_LABELS[EN]})
+    words["新"] = "new"
+    return words
+
+
+_STAGE_WORDS = _stage_words()
+_GRADE_WORD = re.compile(r"([ABC])\s*(级|类|等)?(客户)?", re.IGNORECASE)
+
+
+def parse_stage(word: str) -> str | None:
+    """The stage a word names (Chinese or English, with or without 客户), or None."""
+    return _STAGE_WORDS.get(word.strip().casefold())
+
+
+def parse_grade(word: str) -> str | None:
+    """`A`, `a`, `A级`, `B类客户` → the grade letter, or None."""
+    m = _GRADE_WORD.fullmatch(word.strip())
+    return m[1].upper() if m else None

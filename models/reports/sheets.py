@@ -4,6 +4,7 @@ CSV and XLSX alike. Personal data reaches a sheet only already masked."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from fractions import Fraction
 
 from models.reports.funnel import FunnelReport
@@ -12,15 +13,19 @@ from models.reports.labels import EN, TEXT, pick
 from models.reports.referral_table import ReferralTable
 from models.reports.segments import ReportPeriod
 
-Cell = str | int | Fraction | None
-# Column kinds: "text", "int", "percent" (a fraction shown as 12.5%), "decimal" (0.00).
-KINDS = ("text", "int", "percent", "decimal")
+Cell = str | int | Fraction | date | datetime | None
+# Column kinds: "text", "int", "percent" (a fraction shown as 12.5%), "decimal" (0.00),
+# "money" (integer fen shown as ¥1,234.50), "date", "datetime" (local, to the minute).
+KINDS = ("text", "int", "percent", "decimal", "money", "date", "datetime")
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
     kind: str = "text"
+    # What an "int" counts, shown after the number in XLSX only (`12次/年`): the cell stays a
+    # number that sums and sorts; CSV and the terminal show the bare number.
+    unit: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,22 @@
 """A fake Feishu open API (open.feishu.cn): tenant tokens, im/v1 messages with `uuid`
-de-duplication, image upload, bot info."""
+de-duplication, image and file uploads, bot info."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from fakes.platform import FORM_BODY, JSON_BODY, FakePlatform
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    file_type: str
+    content: bytes
 
 
 class FakeFeishu(FakePlatform):
@@ -17,6 +26,7 @@ class FakeFeishu(FakePlatform):
         self.bot_open_id = bot_open_id
         self.rate_limit_reset = 7
         self.delivered: list[dict[str, Any]] = []  # messages a user would actually see
+        self.files: dict[str, UploadedFile] = {}  # by file_key
         self._by_uuid: dict[str, str] = {}
         super().__init__()
 
@@ -25,6 +35,7 @@ class FakeFeishu(FakePlatform):
         r.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.token)
         r.add_post("/open-apis/im/v1/messages", self.api(self._message))
         r.add_post("/open-apis/im/v1/images", self.api(self._image))
+        r.add_post("/open-apis/im/v1/files", self.api(self._file))
         r.add_get("/open-apis/bot/v3/info", self.api(self._bot))
 
     def error(self, kind: str) -> web.Response:
@@ -95,6 +106,23 @@ class FakeFeishu(FakePlatform):
         assert request[FORM_BODY].get("image_type") == "message"
         assert request[FORM_BODY]["image"].startswith(b"\x89PNG")
         return {"data": {"image_key": self.next_id("img_")}}
+
+    def _file(self, request: web.Request) -> dict[str, Any]:
+        form = request[FORM_BODY]
+        assert form["file_type"] in ("opus", "mp4", "pdf", "doc", "xls", "ppt", "stream")
+        content = form["file"]
+        assert content, "Feishu refuses empty files"
+        key = self.next_id("file_v2_")
+        self.files[key] = UploadedFile(form["file_name"], form["file_type"], content)
+        return {"data": {"file_key": key}}
+
+    def file_messages(self) -> list[UploadedFile]:
+        """The files users received, in order."""
+        return [
+            self.files[json.loads(m["content"])["file_key"]]
+            for m in self.delivered
+            if m["msg_type"] == "file"
+        ]
 
     def _bot(self, request: web.Request) -> dict[str, Any]:
         return {"bot": {"app_name": "Fission", "open_id": self.bot_open_id, "activate_status": 2}}

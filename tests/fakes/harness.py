@@ -28,6 +28,7 @@ from fakes.wecom import FakeWeCom
 from handlers.events import (
     CardReply,
     ChatMessage,
+    FileReply,
     HandlerContext,
     ImageReply,
     JoinEvent,
@@ -52,6 +53,16 @@ FEISHU_BOT = "ou_bot_fission"
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+# What an export looks like to the transport (`/file`), and one over every platform's limit.
+EXPORT = FileReply(
+    b"PK\x03\x04 a workbook",
+    "客户分级表-2026-12-05.xlsx",
+    fallback="请在服务器上运行：fission export grades",
+    caption="客户分级表：3 行",
+)
+TOO_BIG = FileReply(
+    b"x" * (30 * 1024 * 1024 + 1), "客户生命周期跟踪表.csv", fallback="fission export lifecycle"
 )
 
 FAST = ChannelOptions(
@@ -81,8 +92,9 @@ class Clock:
 
 @dataclass
 class EchoDispatcher:
-    """Answers `echo: <text>`; `/poster` → text + image, `/card` → a card, `/quiet` → nothing;
-    `/slow …` first waits `delay` seconds, then answers the rest (`/slow /poster`)."""
+    """Answers `echo: <text>`; `/poster` → text + image, `/card` → a card, `/file` → EXPORT,
+    `/bigfile` → TOO_BIG, `/quiet` → nothing; `/slow …` first waits `delay` seconds, then
+    answers the rest (`/slow /poster`)."""
 
     delay: float = 0.0
     fail_joins: int = 0
@@ -99,6 +111,10 @@ class EchoDispatcher:
             return [TextReply("你的邀请链接"), ImageReply(PNG, caption="海报", cache_key="p1")]
         if text == "/card":
             return [CardReply("客户卡片", (("阶段", "成长客户"),), body="张*", footer="f")]
+        if text == "/file":
+            return [EXPORT]
+        if text == "/bigfile":
+            return [TOO_BIG]
         if text == "/quiet":
             return []
         return [TextReply(f"echo: {text}")]

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 
 JSON_BODY = web.RequestKey("json_body", object)
 FORM_BODY = web.RequestKey("form_body", dict)
+FILENAMES = web.RequestKey("filenames", dict)
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Recorded:
     json: Any = None
     form: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    filenames: dict[str, str] = field(default_factory=dict)  # multipart field → file name
 
 
 class FakePlatform:
@@ -90,12 +92,17 @@ class FakePlatform:
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body: Any = None
         form: dict[str, Any] = {}
+        filenames: dict[str, str] = {}
         if request.content_type == "application/json":
             body = await request.json()
         elif request.content_type.startswith("multipart/"):
             posted = await request.post()
             for name, value in posted.items():
-                form[name] = value.file.read() if hasattr(value, "file") else str(value)
+                if isinstance(value, web.FileField):
+                    form[name] = value.file.read()
+                    filenames[name] = value.filename
+                else:
+                    form[name] = str(value)
         self.requests.append(
             Recorded(
                 request.method,
@@ -104,8 +111,10 @@ class FakePlatform:
                 body,
                 form,
                 dict(request.headers),
+                filenames,
             )
         )
         request[JSON_BODY] = body
         request[FORM_BODY] = form
+        request[FILENAMES] = filenames
         return await handler(request)

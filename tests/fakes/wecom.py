@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from fakes.platform import JSON_BODY, FakePlatform
+from fakes.platform import FILENAMES, FORM_BODY, JSON_BODY, FakePlatform
 
 CODES = {
     "quota": (45009, "api freq out of limit"),
@@ -15,19 +16,28 @@ CODES = {
 }
 
 
+@dataclass(frozen=True)
+class Media:
+    kind: str  # image | voice | video | file
+    filename: str
+    content: bytes
+
+
 class FakeWeCom(FakePlatform):
     def __init__(self, corp_id: str, secret: str) -> None:
         self.corp_id = corp_id
         self.secret = secret
         self.group_chats: dict[str, dict[str, Any]] = {}
         self.contacts: dict[str, dict[str, Any]] = {}
+        self.media: dict[str, Media] = {}  # temporary media by media_id
+        self.delivered: list[dict[str, Any]] = []  # app messages members received
         super().__init__()
 
     def routes(self) -> None:
         r = self.app.router
         r.add_get("/cgi-bin/gettoken", self.gettoken)
-        r.add_post("/cgi-bin/message/send", self.api(lambda req: {"msgid": self.next_id("msg")}))
-        r.add_post("/cgi-bin/media/upload", self.api(lambda req: {"media_id": self.next_id("m")}))
+        r.add_post("/cgi-bin/message/send", self.api(self._message))
+        r.add_post("/cgi-bin/media/upload", self.api(self._upload))
         r.add_post("/cgi-bin/externalcontact/send_welcome_msg", self.api(lambda req: {}))
         r.add_get("/cgi-bin/externalcontact/get", self.api(self._contact))
         r.add_post("/cgi-bin/externalcontact/groupchat/get", self.api(self._group_chat))
@@ -60,6 +70,29 @@ class FakeWeCom(FakePlatform):
             return web.json_response({"errcode": 0, "errmsg": "ok", **answer(request)})
 
         return view
+
+    def _upload(self, request: web.Request) -> dict[str, Any]:
+        kind = request.query.get("type", "")
+        assert kind in ("image", "voice", "video", "file"), kind
+        content = request[FORM_BODY]["media"]
+        assert len(content) > 5, "WeCom refuses media of 5 bytes or less"
+        media_id = self.next_id("m")
+        self.media[media_id] = Media(kind, request[FILENAMES]["media"], content)
+        return {"type": kind, "media_id": media_id, "created_at": "1380000000"}
+
+    def _message(self, request: web.Request) -> dict[str, Any]:
+        body = request[JSON_BODY]
+        msgtype = body["msgtype"]
+        if msgtype in ("image", "file"):
+            media = self.media.get(body[msgtype]["media_id"])
+            if media is None or media.kind != msgtype:
+                return {"errcode": 40007, "errmsg": "invalid media_id"}
+        self.delivered.append(body)
+        return {"msgid": self.next_id("msg")}
+
+    def file_messages(self) -> list[Media]:
+        """The files members received, in order."""
+        return [self.media[m["file"]["media_id"]] for m in self.delivered if m["msgtype"] == "file"]
 
     def _contact(self, request: web.Request) -> dict[str, Any]:
         return {"external_contact": self.contacts.get(request.query["external_userid"], {})}

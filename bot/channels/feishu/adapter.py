@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.channels.base import CallbackRequest, CallbackResponse, forbidden, malformed
 from bot.channels.channel import IGNORED, Channel, ChannelDeps
-from bot.channels.feishu.api import FeishuApi
+from bot.channels.feishu.api import MAX_FILE_BYTES, FeishuApi
 from bot.channels.feishu.crypto import FeishuCipher
 from bot.channels.feishu.events import (
     IGNORED_TYPES,
@@ -38,7 +38,7 @@ from bot.channels.media import MediaCache
 from bot.channels.outbound.errors import RATE_LIMITED, ApiError, SendResult
 from bot.channels.security import feishu_signature, require_fresh, require_signature, same
 from bot.channels.worker import PassiveSlot
-from handlers.events import CardReply, ChatMessage, ImageReply, Reply, TextReply
+from handlers.events import CardReply, ChatMessage, FileReply, Reply, TextReply
 
 log = logging.getLogger(__name__)
 
@@ -126,17 +126,18 @@ class FeishuChannel(Channel):
                 break
         return results
 
+    async def _text(self, key: str, to: str, id_type: str, text: str) -> SendResult:
+        content = text_content(text)
+        return await self.send(
+            key,
+            to,
+            "text",
+            lambda: self.api.send_message(to, "text", content, key=key, receive_id_type=id_type),
+        )
+
     async def _send_one(self, key: str, to: str, id_type: str, reply: Reply) -> SendResult:
         if isinstance(reply, TextReply):
-            content = text_content(reply.text)
-            return await self.send(
-                key,
-                to,
-                "text",
-                lambda: self.api.send_message(
-                    to, "text", content, key=key, receive_id_type=id_type
-                ),
-            )
+            return await self._text(key, to, id_type, reply.text)
         if isinstance(reply, CardReply):
             card = reply
 
@@ -156,22 +157,11 @@ class FeishuChannel(Channel):
                 )
 
             return await self.send(key, to, "card", send_card)
-        assert isinstance(reply, ImageReply)
+        if isinstance(reply, FileReply):
+            return await self._file(key, to, id_type, reply)
         image = reply
         if image.caption:
-            caption_key = f"{key}:caption"
-            result = await self.send(
-                caption_key,
-                to,
-                "text",
-                lambda: self.api.send_message(
-                    to,
-                    "text",
-                    text_content(image.caption),
-                    key=caption_key,
-                    receive_id_type=id_type,
-                ),
-            )
+            result = await self._text(f"{key}:caption", to, id_type, image.caption)
             if not result.ok:
                 return result
 
@@ -184,6 +174,24 @@ class FeishuChannel(Channel):
             )
 
         return await self.send(f"{key}:image", to, "image", send_image)
+
+    async def _file(self, key: str, to: str, id_type: str, reply: FileReply) -> SendResult:
+        """Caption, then the file uploaded to im/v1/files and sent as a `file` message; the
+        fallback text instead when the file is over Feishu's 30 MB."""
+        if len(reply.content) > MAX_FILE_BYTES:
+            return await self._text(f"{key}:fallback", to, id_type, reply.as_text())
+        if reply.caption:
+            result = await self._text(f"{key}:caption", to, id_type, reply.caption)
+            if not result.ok:
+                return result
+
+        async def send_file() -> str:
+            file_key = await self.api.upload_file(reply.content, reply.filename)
+            return await self.api.send_message(
+                to, "file", {"file_key": file_key}, key=f"{key}:file", receive_id_type=id_type
+            )
+
+        return await self.send(f"{key}:file", to, "file", send_file)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:

@@ -9,17 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import PurePosixPath
 from typing import Any
 
 from bot.channels.outbound.caller import ApiCaller
 from bot.channels.outbound.errors import ApiError
-from bot.channels.outbound.http import HttpTransport, Upload
+from bot.channels.outbound.http import HttpTransport, Upload, content_type_of
 from bot.channels.outbound.ratelimit import Limit
 
 # DESIGN.md §4: 5 QPS per user or group, 50/s and 1000/min per app.
 APP_PER_SECOND = 50
 APP_PER_MINUTE = 1000
 CHAT_PER_SECOND = 5
+# im/v1/files takes files up to 30 MB, of these types (anything else is a "stream").
+MAX_FILE_BYTES = 30 * 1024 * 1024
+_FILE_TYPES = {
+    ".xls": "xls",
+    ".xlsx": "xls",
+    ".csv": "stream",
+    ".pdf": "pdf",
+    ".doc": "doc",
+    ".docx": "doc",
+    ".ppt": "ppt",
+    ".pptx": "ppt",
+}
 
 
 async def fetch_token(
@@ -83,6 +96,17 @@ class FeishuApi:
             upload=Upload("image", "image.png", png),
         )
         return str((body.get("data") or {})["image_key"])
+
+    async def upload_file(self, content: bytes, filename: str) -> str:
+        """`im/v1/files`: the file's `file_key`, for a `file` message."""
+        file_type = _FILE_TYPES.get(PurePosixPath(filename).suffix.lower(), "stream")
+        body = await self._caller.call(
+            "POST",
+            "/open-apis/im/v1/files",
+            form={"file_type": file_type, "file_name": filename},
+            upload=Upload("file", filename, content, content_type_of(filename)),
+        )
+        return str((body.get("data") or {})["file_key"])
 
     async def bot_open_id(self) -> str:
         if self._bot_open_id is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import mimetypes
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,11 @@ import aiohttp
 from bot.channels.outbound.errors import ApiError, TransientError
 
 log = logging.getLogger(__name__)
+
+
+def content_type_of(filename: str) -> str:
+    """The MIME type a file name suggests (`.xlsx` → the OOXML spreadsheet type)."""
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,9 @@ class HttpTransport:
             data: aiohttp.FormData | None = None
             if upload is not None or form is not None:
                 # A FormData is consumed by one request; build it again for every attempt.
-                data = aiohttp.FormData()
+                # File names go as UTF-8, not percent-encoded: WeCom shows the multipart file
+                # name to the member as it is, and `%E5%AE%A2….xlsx` is no name for a file.
+                data = aiohttp.FormData(quote_fields=False)
                 for key, value in (form or {}).items():
                     data.add_field(key, value)
                 if upload is not None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.channels.safexml import cdata_safe
-from handlers.events import CardReply, ImageReply, Reply, TextReply
+from handlers.events import CardReply, FileReply, ImageReply, Reply, TextReply
 
 
 def reply_text(reply: Reply) -> str | None:
-    """The text of a reply that can go out as text (None for an image)."""
+    """The text of a reply that can go out as text (None for an image). The Official Account
+    has no file message: a file goes out as the text saying how else to get it."""
     if isinstance(reply, TextReply):
         return reply.text
-    if isinstance(reply, CardReply):
+    if isinstance(reply, CardReply | FileReply):
         return reply.as_text()
     return None
 

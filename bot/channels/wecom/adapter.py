@@ -26,12 +26,12 @@ from bot.channels.media import MediaCache
 from bot.channels.outbound.errors import RATE_LIMITED, ApiError, SendResult
 from bot.channels.safexml import parse_xml
 from bot.channels.security import require_fresh
-from bot.channels.wecom.api import WeComApi
+from bot.channels.wecom.api import MAX_FILE_BYTES, WeComApi
 from bot.channels.wecom.events import parse_callback
 from bot.channels.wecom.render import card_markdown
 from bot.channels.worker import PassiveSlot
 from bot.channels.wxcrypto import WxCallbackCrypto
-from handlers.events import CardReply, ImageReply, JoinEvent, Reply, TextReply
+from handlers.events import CardReply, FileReply, ImageReply, JoinEvent, Reply, TextReply
 
 log = logging.getLogger(__name__)
 
@@ -163,14 +163,17 @@ class WeComChannel(Channel):
                 break
         return results
 
+    async def _text(self, key: str, touser: str, text: str) -> SendResult:
+        return await self.send(
+            key,
+            touser,
+            "text",
+            lambda: self.api.send_app_message(touser, "text", {"content": text}),
+        )
+
     async def _to_member(self, key: str, touser: str, reply: Reply) -> SendResult:
         if isinstance(reply, TextReply):
-            return await self.send(
-                key,
-                touser,
-                "text",
-                lambda: self.api.send_app_message(touser, "text", {"content": reply.text}),
-            )
+            return await self._text(key, touser, reply.text)
         if isinstance(reply, CardReply):
             markdown = card_markdown(reply)
             result = await self.send(
@@ -182,17 +185,29 @@ class WeComChannel(Channel):
             if result.ok and reply.image_png is not None:
                 result = await self._image(f"{key}:image", touser, reply.image_png, None)
             return result
+        if isinstance(reply, FileReply):
+            return await self._file(key, touser, reply)
         if reply.caption:
-            caption = reply.caption
-            result = await self.send(
-                f"{key}:caption",
-                touser,
-                "text",
-                lambda: self.api.send_app_message(touser, "text", {"content": caption}),
-            )
+            result = await self._text(f"{key}:caption", touser, reply.caption)
             if not result.ok:
                 return result
         return await self._image(f"{key}:image", touser, reply.png, reply.cache_key)
+
+    async def _file(self, key: str, touser: str, reply: FileReply) -> SendResult:
+        """Caption, then the file as temporary media in a `file` app message; the fallback
+        text instead when the file is over WeCom's 20 MB."""
+        if len(reply.content) > MAX_FILE_BYTES:
+            return await self._text(f"{key}:fallback", touser, reply.as_text())
+        if reply.caption:
+            result = await self._text(f"{key}:caption", touser, reply.caption)
+            if not result.ok:
+                return result
+
+        async def upload_and_send() -> str:
+            media_id = await self.api.upload_file(reply.content, reply.filename)
+            return await self.api.send_app_message(touser, "file", {"media_id": media_id})
+
+        return await self.send(f"{key}:file", touser, "file", upload_and_send)
 
     async def _image(self, key: str, touser: str, png: bytes, cache_key: str | None) -> SendResult:
         async def upload_and_send() -> str:
@@ -211,6 +226,8 @@ def _as_text(reply: Reply) -> str:
         return reply.as_text()
     if isinstance(reply, ImageReply):
         return reply.caption
+    if isinstance(reply, FileReply):
+        return reply.as_text()
     return ""
 
 

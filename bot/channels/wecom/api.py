@@ -8,12 +8,14 @@ from typing import Any
 
 from bot.channels.outbound.caller import ApiCaller
 from bot.channels.outbound.errors import ApiError
-from bot.channels.outbound.http import HttpTransport, Upload
+from bot.channels.outbound.http import HttpTransport, Upload, content_type_of
 from bot.channels.outbound.ratelimit import Limit
 
 # ~30 app messages per minute and 1000 per hour to one member, DESIGN.md §4.
 PER_MEMBER_PER_MINUTE = 30
 PER_MEMBER_PER_HOUR = 1000
+# media/upload takes files (type=file) up to 20 MB.
+MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 async def fetch_token(
@@ -64,6 +66,16 @@ class WeComApi:
             "/cgi-bin/media/upload",
             params={"type": "image"},
             upload=Upload("media", "image.png", png),
+        )
+        return str(body["media_id"])
+
+    async def upload_file(self, content: bytes, filename: str) -> str:
+        """A temporary file (`media/upload?type=file`, kept 3 days): its `media_id`."""
+        body = await self._caller.call(
+            "POST",
+            "/cgi-bin/media/upload",
+            params={"type": "file"},
+            upload=Upload("media", filename, content, content_type_of(filename)),
         )
         return str(body["media_id"])
 

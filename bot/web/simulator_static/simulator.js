@@ -1,6 +1,6 @@
 "use strict";
 // The simulator page: pick a persona, chat privately or in a group, see the bot's replies
-// (text, cards, images) as a chat app would show them. All logic lives on the server; this
+// (text, cards, images, files) as a chat app would show them. All logic lives on the server; this
 // file only draws.
 
 (function () {
@@ -68,6 +68,22 @@
     });
   }
 
+  function file(reply) {
+    return bubble("bot", (div) => {
+      if (reply.caption) {
+        const p = document.createElement("div");
+        p.textContent = reply.caption;
+        div.appendChild(p);
+      }
+      const a = document.createElement("a");
+      a.className = "file";
+      a.href = reply.href;
+      a.download = reply.name;
+      a.textContent = "📎 " + reply.name;
+      div.appendChild(a);
+    });
+  }
+
   function card(reply) {
     return bubble("bot", (div) => {
       div.classList.add("card");
@@ -108,6 +124,7 @@
     if (reply.type === "text") return textNode("bot", reply.text);
     if (reply.type === "card") return card(reply);
     if (reply.type === "image") return image(reply.src, reply.caption);
+    if (reply.type === "file") return file(reply);
     return textNode("system", "（无法显示的回复）");
   }
 

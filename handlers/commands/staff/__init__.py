@@ -1,2 +1,3 @@
-"""Staff commands, one module per concern: customers (card, stage lists), reports (leaderboard,
-funnel), follow-ups (log, assign) and admin (staff directory). Each module has its own router."""
+"""Staff commands, one module per concern: customers (the card), lists (a stage's or a grade's
+customers, paged), reports (leaderboard, funnel), follow-ups (log, assign), exports (the seeds'
+tables as files) and admin (staff directory). Each module has its own router."""

@@ -1,95 +1,19 @@
-"""Read queries behind the staff commands that no domain module answers yet: the top customers
-of a stage, and one customer's referral facts for the card. Set-based; personal data masked
-before it leaves."""
+"""Read queries behind the staff commands that no domain module answers yet: one customer's
+referral facts for the card. Personal data is masked before it leaves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import case
 
-from models.activity import Order
 from models.customer import Customer
 from models.masking import mask_name, mask_phone
 from models.referral.tables import ATTRIBUTED_STATUSES, Invitation
-from models.stages import CustomerGrade, StageAssignment
 
 CONVERTED = ("converted", "rewarded")
-
-
-@dataclass(frozen=True)
-class StageEntry:
-    external_id: str
-    masked_name: str
-    masked_phone: str
-    total_fen: int  # paid, non-refunded orders, all time
-    orders: int
-    last_paid_at: datetime | None
-    grade: str | None
-    since: date
-
-
-async def stage_top(
-    session: AsyncSession, stage: str, *, limit: int
-) -> tuple[int, list[StageEntry]]:
-    """How many customers are in `stage`, and the `limit` most valuable of them (by total paid,
-    then most recent order, then customer id)."""
-    total = await session.scalar(
-        select(func.count()).select_from(StageAssignment).where(StageAssignment.stage == stage)
-    )
-    paid = (
-        select(
-            Order.customer_id.label("customer_id"),
-            func.sum(Order.amount_fen).label("total_fen"),
-            func.count().label("orders"),
-            func.max(Order.paid_at).label("last_paid_at"),
-        )
-        .where(Order.status == "paid")
-        .group_by(Order.customer_id)
-        .subquery("paid")
-    )
-    total_fen = func.coalesce(paid.c.total_fen, 0)
-    stmt = (
-        select(
-            Customer.external_id,
-            Customer.name,
-            Customer.phone,
-            total_fen.label("total_fen"),
-            func.coalesce(paid.c.orders, 0).label("orders"),
-            paid.c.last_paid_at,
-            CustomerGrade.grade,
-            StageAssignment.since,
-        )
-        .join(Customer, Customer.id == StageAssignment.customer_id)
-        .outerjoin(paid, paid.c.customer_id == StageAssignment.customer_id)
-        .outerjoin(CustomerGrade, CustomerGrade.customer_id == StageAssignment.customer_id)
-        .where(StageAssignment.stage == stage)
-        .order_by(
-            total_fen.desc(),
-            case((paid.c.last_paid_at.is_(None), 1), else_=0),
-            paid.c.last_paid_at.desc(),
-            Customer.id,
-        )
-        .limit(limit)
-    )
-    rows = (await session.execute(stmt)).all()
-    entries = [
-        StageEntry(
-            external_id=row.external_id,
-            masked_name=mask_name(row.name),
-            masked_phone=mask_phone(row.phone),
-            total_fen=int(row.total_fen),
-            orders=int(row.orders),
-            last_paid_at=row.last_paid_at,
-            grade=row.grade,
-            since=row.since,
-        )
-        for row in rows
-    ]
-    return int(total or 0), entries
 
 
 @dataclass(frozen=True)
