@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from handlers.lifecycle_labels import format_metrics, format_money, lang_of, rule_label
+from handlers.lifecycle_labels import format_metrics, lang_of, rule_label
 from models.customer_card import CustomerCard, CustomerMatch, FollowUpEntry
+from models.money import format_money
 
 __all__ = ["format_money", "render_card_text", "render_match_list", "stage_name"]
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from models.money import format_money
+
 RULE_LABELS: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {
         "churned.closed": "账户已注销或取消合作",
@@ -118,13 +120,6 @@ _LIST_SEPARATOR = {"zh-CN": "、", "en": ", "}
 
 def lang_of(locale: str) -> str:
     return "en" if locale.lower().startswith("en") else "zh-CN"
-
-
-def format_money(fen: int) -> str:
-    """Integer fen as `¥1,234.50` (no float on the way)."""
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(fen), 100)
-    return f"{sign}¥{yuan:,}.{cents:02d}"
 
 
 def rule_label(rule: str, locale: str = "zh-CN") -> str:
