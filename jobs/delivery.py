@@ -115,6 +115,8 @@ class DeliveryWorkers:
         self.concurrency = 1 if db.dialect == "sqlite" else wanted
         self.name = name or worker_name()
         self.stats: Counter[str] = Counter()
+        # PostgreSQL: whether NOTIFY currently wakes the loops (else they only poll).
+        self.listening = False
         self._options = options
         self._tz = settings.tz
         self._quiet = settings.marketing.quiet_window()
@@ -204,10 +206,12 @@ class DeliveryWorkers:
 
         driver.add_termination_listener(lambda _conn: lost.set())
         await driver.add_listener(NOTIFY_CHANNEL, notified)
+        self.listening = True
         waits = [asyncio.create_task(event.wait()) for event in (lost, self._stopping)]
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self.listening = False
             for wait in waits:
                 wait.cancel()
             if not lost.is_set():

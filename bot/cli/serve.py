@@ -16,8 +16,9 @@ from bot.bootstrap import bootstrap
 from bot.cli.common import get_settings
 from bot.web.app import create_app
 from config import Settings
+from jobs.delivery import DeliveryWorkers
 from jobs.scheduler import JobScheduler
-from jobs.web import attach_scheduler
+from jobs.web import attach_scheduler, attach_workers
 
 DEMO_CUSTOMERS = 3000
 
@@ -62,6 +63,8 @@ async def _serve(
     app = create_app(container)
     if settings.scheduler.enabled:
         attach_scheduler(app, JobScheduler(container.db, settings, clock=container.clock))
+    # Campaign deliveries: one worker on SQLite, `[outbox] concurrency` on PostgreSQL.
+    attach_workers(app, DeliveryWorkers(container.db, settings, container.senders))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
