@@ -3,7 +3,7 @@
 ```toml
 [outbox]
 concurrency = 2          # workers per `fission serve` process on PostgreSQL (SQLite: always 1)
-batch_size = 50          # deliveries one worker claims at a time
+batch_size = 100         # deliveries one worker claims at a time
 lease_seconds = 60       # a claim lapses this long after the last heartbeat (a dead worker's rows)
 poll_seconds = 2         # look for due rows this often (PostgreSQL also wakes on NOTIFY)
 retry_base_seconds = 30  # back-off after a transient failure: full jitter up to base·2ⁿ …
@@ -29,7 +29,7 @@ class OutboxSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     concurrency: int = Field(2, ge=1, le=64)
-    batch_size: int = Field(50, ge=1, le=1000)
+    batch_size: int = Field(100, ge=1, le=1000)
     lease_seconds: float = Field(60.0, ge=1.0, le=3600.0)
     poll_seconds: float = Field(2.0, gt=0, le=300.0)
     retry_base_seconds: float = Field(30.0, gt=0)

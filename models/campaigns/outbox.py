@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.campaigns.outcomes import (
@@ -44,13 +44,6 @@ DEADLINE = "deadline"
 ERROR_CHARS = 500
 
 
-def _due(now: datetime) -> Any:
-    return or_(
-        and_(Delivery.status.in_((QUEUED, FAILED)), Delivery.next_attempt_at <= now),
-        and_(Delivery.status == SENDING, Delivery.lease_until < now),
-    )
-
-
 async def claim_due(
     conn: AsyncConnection,
     *,
@@ -60,19 +53,36 @@ async def claim_due(
     routes: Sequence[str],
     limit: int,
 ) -> list[ClaimedDelivery]:
-    """Claim up to `limit` due deliveries of `routes`, oldest due first."""
+    """Claim up to `limit` due deliveries of `routes`: first those whose lease lapsed, then
+    the queued and retrying ones, oldest due first. Each branch walks its partial index
+    (`ix_deliveries_lease`, `ix_deliveries_due`) and stops at `limit` rows, so a claim costs
+    the same with a hundred or ten million deliveries behind it."""
     if not routes or limit < 1:
         return []
+    lapsed = (
+        select(Delivery.id)
+        .where(Delivery.status == SENDING, Delivery.lease_until < now, Delivery.route.in_(routes))
+        .order_by(Delivery.lease_until)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .subquery()
+    )
     due = (
         select(Delivery.id)
-        .where(_due(now), Delivery.route.in_(list(routes)))
+        .where(
+            Delivery.status.in_((QUEUED, FAILED)),
+            Delivery.next_attempt_at <= now,
+            Delivery.route.in_(routes),
+        )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .subquery()
     )
+    picked = union_all(select(lapsed.c.id), select(due.c.id)).subquery()
     claim = (
         update(Delivery)
-        .where(Delivery.id.in_(due.scalar_subquery()))
+        .where(Delivery.id.in_(select(picked.c.id).limit(limit).scalar_subquery()))
         .values(
             status=SENDING,
             attempts=Delivery.attempts + 1,
@@ -200,6 +210,63 @@ def outcome_values(
     return values
 
 
+# The columns of an outcome (`outcome_values`), and their types in PostgreSQL's arrays.
+_OUTCOME_COLUMNS = {
+    "id": "bigint",
+    "status": "varchar",
+    "sent_at": "timestamptz",
+    "message_id": "varchar",
+    "task_id": "bigint",
+    "route": "varchar",
+    "next": "timestamptz",
+    "reason": "varchar",
+    "code": "bigint",
+    "error": "varchar",
+    "finished": "timestamptz",
+}
+# PostgreSQL: a chunk's outcomes in one statement, the columns passed as arrays.
+_RECORD_PG = text(
+    """
+    UPDATE deliveries AS d SET
+        status = v.status, sent_at = v.sent_at, platform_message_id = v.message_id,
+        task_id = v.task_id, route = coalesce(v.route, d.route),
+        next_attempt_at = coalesce(v.next, d.next_attempt_at), reason = v.reason,
+        error_code = v.code, last_error = v.error, finished_at = v.finished,
+        lease_until = NULL, updated_at = :now
+    FROM unnest({arrays}) AS v({names})
+    WHERE d.id = v.id AND d.claimed_by = :claim AND d.status = 'sending'
+    """.format(
+        arrays=", ".join(f"CAST(:{c} AS {t}[])" for c, t in _OUTCOME_COLUMNS.items()),
+        names=", ".join(_OUTCOME_COLUMNS),
+    )
+).bindparams(bindparam("now", type_=Delivery.updated_at.type))
+# Elsewhere (SQLite: in-process, no round trips to save) one UPDATE per delivery.
+_RECORD_EACH = (
+    update(Delivery)
+    .where(
+        Delivery.id == bindparam("b_id"),
+        Delivery.claimed_by == bindparam("b_claim"),
+        Delivery.status == SENDING,
+    )
+    .values(
+        status=bindparam("b_status"),
+        sent_at=bindparam("b_sent_at"),
+        platform_message_id=bindparam("b_message_id"),
+        task_id=bindparam("b_task_id"),
+        route=func.coalesce(bindparam("b_route", type_=Delivery.route.type), Delivery.route),
+        next_attempt_at=func.coalesce(
+            bindparam("b_next", type_=Delivery.next_attempt_at.type), Delivery.next_attempt_at
+        ),
+        reason=bindparam("b_reason"),
+        error_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+        finished_at=bindparam("b_finished"),
+        lease_until=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
 async def record(
     conn: AsyncConnection,
     claimer: str,
@@ -207,41 +274,18 @@ async def record(
     now: datetime,
     policy: RetryPolicy,
 ) -> None:
-    """Write each delivery's outcome, fenced on the claim (one executemany for the chunk):
-    Sent → sent (sent_at, platform message id, the route it took); WaitingStaff →
-    waiting_staff with the WeCom task; Retry → failed, next attempt by `policy`, or dead
-    (reason `deadline`) once the deadline has passed; Dead → dead with reason and code;
-    Skipped → skipped with the reason."""
+    """Write each delivery's outcome, fenced on the claim: Sent → sent (sent_at, platform
+    message id, the route it took); WaitingStaff → waiting_staff with the WeCom task; Retry →
+    failed, next attempt by `policy`, or dead (reason `deadline`) once the deadline has
+    passed; Dead → dead with reason and code; Skipped → skipped with the reason."""
     if not results:
         return
     rows = [outcome_values(d, outcome, now, policy) for d, outcome in results]
-    for row in rows:
-        row["b_claim"] = claimer
-    statement = (
-        update(Delivery)
-        .where(
-            Delivery.id == bindparam("b_id"),
-            Delivery.claimed_by == bindparam("b_claim"),
-            Delivery.status == SENDING,
-        )
-        .values(
-            status=bindparam("b_status"),
-            sent_at=bindparam("b_sent_at"),
-            platform_message_id=bindparam("b_message_id"),
-            task_id=bindparam("b_task_id"),
-            route=func.coalesce(bindparam("b_route", type_=Delivery.route.type), Delivery.route),
-            next_attempt_at=func.coalesce(
-                bindparam("b_next", type_=Delivery.next_attempt_at.type), Delivery.next_attempt_at
-            ),
-            reason=bindparam("b_reason"),
-            error_code=bindparam("b_code"),
-            last_error=bindparam("b_error"),
-            finished_at=bindparam("b_finished"),
-            lease_until=None,
-            updated_at=now,
-        )
-    )
-    await conn.execute(statement, rows)
+    if conn.dialect.name == "postgresql":
+        arrays = {c: [row[f"b_{c}"] for row in rows] for c in _OUTCOME_COLUMNS}
+        await conn.execute(_RECORD_PG, {**arrays, "claim": claimer, "now": now})
+        return
+    await conn.execute(_RECORD_EACH, [{**row, "b_claim": claimer, "b_now": now} for row in rows])
 
 
 def quiet_until(now: datetime, window: tuple[time, time] | None, tz: tzinfo) -> datetime | None:
