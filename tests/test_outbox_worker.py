@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakes.inbox import BLOCKED, PATH, FakeInbox, InboxSender
@@ -22,7 +22,7 @@ from outbox_world import (
 )
 from sqlalchemy import update
 
-from jobs.delivery import DeliveryWorkers
+from jobs.delivery import DeliveryWorkers, system_clock
 from jobs.senders import SenderRegistry
 from models import Customer, Delivery, WecomMassTask
 from models.campaigns.outcomes import ClaimedDelivery, Outcome, RenderedMessage, WaitingStaff
@@ -288,3 +288,42 @@ async def test_deliveries_are_claimed_oldest_due_first_in_batches(
         assert world.sender.batches == [[1, 3], [2]]
     finally:
         await world.close()
+
+
+async def test_a_heartbeat_keeps_a_slow_batch_claimed_past_its_first_lease(
+    db: Database, inbox: FakeInbox
+) -> None:
+    await seed_run(db, ["张三"], at=datetime.now(UTC))
+    world = World(db, inbox, Clock(datetime.now(UTC)), outbox={"lease_seconds": 1})
+    world.clock = system_clock  # type: ignore[assignment]  # the lease runs in real time
+    inbox.delay = 2.5
+    try:
+        slow = asyncio.create_task(world.workers("A").drain_batch())
+        await until(lambda: bool(inbox.in_flight))
+        await asyncio.sleep(1.5)  # past the first lease: the heartbeat has renewed it
+
+        assert await world.workers("B").drain_batch() == 0
+        assert await slow == 1
+    finally:
+        await world.close()
+    [row] = await deliveries(db)
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert inbox.requested["fission-delivery-1"] == 1
+
+
+class BrokenSender:
+    routes = ("feishu",)
+
+    async def send(self, batch: list[tuple[ClaimedDelivery, RenderedMessage]]) -> list[Outcome]:
+        raise RuntimeError("boom")
+
+
+async def test_a_sender_that_breaks_leaves_its_deliveries_to_be_retried(db: Database) -> None:
+    await seed_run(db, ["张三"])
+    settings = outbox_settings(url_of(db))
+    workers = DeliveryWorkers(db, settings, SenderRegistry([BrokenSender()]), clock=Clock())
+
+    await workers.drain()
+
+    [row] = await deliveries(db)
+    assert (row.status, row.reason, row.last_error) == ("failed", "transient", "RuntimeError: boom")
