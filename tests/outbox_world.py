@@ -7,13 +7,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fakes.harness import Clock
+from fakes.inbox import FakeInbox, InboxSender
 from sqlalchemy import select
 
 from config import Settings, load_settings
+from jobs.delivery import DeliveryWorkers
+from jobs.senders import SenderRegistry
 from models import (
     Campaign,
     CampaignMember,
@@ -40,20 +44,6 @@ async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2024, 7, day, hour, minute, tzinfo=TZ)
-
-
-class Clock:
-    def __init__(self, now: datetime = RUN_AT) -> None:
-        self.now = now.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.astimezone(UTC)
 
 
 def outbox_settings(db_url: str, *, api_base: str = "http://127.0.0.1:9", **extra: Any) -> Settings:
@@ -149,6 +139,22 @@ async def seed_run(
         s.add_all(deliveries)
         await uow.commit()
         return Seeded(run.id, campaign.id, [d.id for d in deliveries], [c.id for c in customers])
+
+
+async def drain_into(
+    inbox: FakeInbox, db: Database, *, clock: Callable[[], datetime] | None = None, **settings: Any
+) -> InboxSender:
+    """Drain what is due through a stand-in sender to `inbox`; the sender, for its batches."""
+    sender = InboxSender(inbox.url)
+    registry = SenderRegistry([sender])
+    workers = DeliveryWorkers(
+        db, outbox_settings(url_of(db), **settings), registry, clock=clock or Clock(RUN_AT)
+    )
+    try:
+        await workers.drain()
+    finally:
+        await sender.close()
+    return sender
 
 
 async def deliveries(db: Database) -> list[Delivery]:

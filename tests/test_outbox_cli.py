@@ -7,19 +7,15 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from fakes.inbox import PATH, FakeInbox, InboxSender
-from outbox_world import Clock, deliveries, outbox_settings, seed_run, url_of
+from fakes.inbox import PATH, FakeInbox
+from outbox_world import deliveries, drain_into, seed_run
 from sqlalchemy import update
 
 from bot.cli import main
-from jobs.delivery import DeliveryWorkers
-from jobs.senders import SenderRegistry
 from models import Customer
 from models.db import Database
 
@@ -34,14 +30,6 @@ def _outbox(db_url: str, tmp_path: Path, *args: str, locale: str = "zh-CN") -> t
     return result.exit_code, result.output
 
 
-@pytest.fixture
-async def inbox() -> AsyncIterator[FakeInbox]:
-    fake = FakeInbox()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
 async def _worked(db: Database, inbox: FakeInbox) -> None:
     """Five deliveries: two sent, one retrying after a 500, one dead (blocked), one skipped."""
     await seed_run(db, ["张三", "李四", "王五", "赵六", "孙七"])
@@ -51,13 +39,7 @@ async def _worked(db: Database, inbox: FakeInbox) -> None:
         )
         await uow.commit()
     inbox.fail_next(PATH, "server_error", "blocked")
-    assert inbox.server is not None
-    sender = InboxSender(str(inbox.server.make_url("")))
-    settings = outbox_settings(url_of(db))
-    try:
-        await DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock()).drain()
-    finally:
-        await sender.close()
+    await drain_into(inbox, db)
 
 
 async def test_the_outbox_by_state_campaign_and_platform_with_the_latest_errors(
@@ -141,8 +123,7 @@ async def test_fission_worker_once_drains_what_is_due_through_configured_senders
     db: Database, db_url: str, inbox: FakeInbox, tmp_path: Path
 ) -> None:
     await seed_run(db, ["张三", "李四"], at=datetime.now(UTC) - timedelta(minutes=1))
-    assert inbox.server is not None
-    env = _worker_env(db_url, str(inbox.server.make_url("")))
+    env = _worker_env(db_url, inbox.url)
     command = [sys.executable, "-c", "from bot.cli import main; main()", "worker", "--once"]
 
     proc = await asyncio.create_subprocess_exec(

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,21 +27,12 @@ N = 40
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-async def inbox() -> AsyncIterator[FakeInbox]:
-    fake = FakeInbox(delay=0.4)
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
 async def _worker(db_url: str, inbox: FakeInbox, log: Path) -> asyncio.subprocess.Process:
-    assert inbox.server is not None
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)]),
         "FISSION_DATABASE_URL": db_url,
-        "FISSION_FEISHU_API_BASE": str(inbox.server.make_url("")),
+        "FISSION_FEISHU_API_BASE": inbox.url,
         "FISSION_OUTBOX__SENDERS": json.dumps(["fakes.inbox:build_senders"]),
         "FISSION_OUTBOX__LEASE_SECONDS": "2",
         "FISSION_OUTBOX__BATCH_SIZE": "8",
@@ -63,7 +53,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_resends_only_inside_t
 ) -> None:
     if db.dialect != "postgresql":
         pytest.skip("several worker processes: PostgreSQL")
-    inbox.dedupe = dedupe
+    inbox.dedupe, inbox.delay = dedupe, 0.4
     await seed_run(db, [f"客户{i}" for i in range(N)], at=datetime.now(UTC) - timedelta(minutes=1))
     log = tmp_path / "workers.log"
 

@@ -6,15 +6,12 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from fakes.inbox import FakeInbox, InboxSender
-from outbox_world import Clock, outbox_settings, seed_run, statuses, url_of
+from fakes.inbox import FakeInbox
+from outbox_world import drain_into, seed_run, statuses
 
-from jobs.delivery import DeliveryWorkers
-from jobs.senders import SenderRegistry
 from models.campaigns.rate_budget import RateBudgets
 from models.db import Database
 
@@ -71,27 +68,12 @@ async def test_three_processes_share_one_rate_within_five_percent(db_url: str) -
     assert min(shares) > 0  # every process got tokens: they shared one budget
 
 
-@pytest.fixture
-async def inbox() -> AsyncIterator[FakeInbox]:
-    fake = FakeInbox()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
 async def test_workers_send_no_faster_than_the_configured_rate(
     db: Database, inbox: FakeInbox
 ) -> None:
     await seed_run(db, [f"客户{i}" for i in range(24)])
-    assert inbox.server is not None
-    sender = InboxSender(str(inbox.server.make_url("")))
-    settings = outbox_settings(url_of(db), marketing={"rate_per_second": {"feishu": 20.0}})
-    workers = DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock())
     began = time.monotonic()
-    try:
-        await workers.drain()
-    finally:
-        await sender.close()
+    sender = await drain_into(inbox, db, marketing={"rate_per_second": {"feishu": 20.0}})
     took = time.monotonic() - began
 
     assert await statuses(db) == {"sent": 24}

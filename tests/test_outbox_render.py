@@ -3,17 +3,14 @@ local day, a link and the shop — and a batch read in one query."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fakes.inbox import FakeInbox, InboxSender
-from outbox_world import TZ, Clock, deliveries, outbox_settings, seed_run, url_of
+from fakes.inbox import FakeInbox
+from outbox_world import RUN_AT, TZ, Clock, deliveries, drain_into, seed_run
 from sqlalchemy import event, update
 
-from jobs.delivery import DeliveryWorkers
-from jobs.senders import SenderRegistry
 from models import Coupon, ReferralCode, ReferralProgram
 from models.campaigns.render import CouponTerms, MessageStyle, Recipient, prepare, render_message
 from models.db import Database
@@ -126,14 +123,6 @@ def test_other_braces_are_left_as_written() -> None:
     assert text("{name}：{未知} {price}", Recipient(name="张三")) == "张三：{未知} {price}"
 
 
-@pytest.fixture
-async def inbox() -> AsyncIterator[FakeInbox]:
-    fake = FakeInbox()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
 async def test_a_claimed_batch_is_rendered_in_one_query(db: Database) -> None:
     seeded = await seed_run(db, [f"客户{i}" for i in range(20)])
     statements: list[str] = []
@@ -144,7 +133,7 @@ async def test_a_claimed_batch_is_rendered_in_one_query(db: Database) -> None:
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
         async with db.engine.connect() as conn:
-            prepared = await prepare(conn, seeded.delivery_ids, ZH, Clock()())
+            prepared = await prepare(conn, seeded.delivery_ids, ZH, Clock(RUN_AT)())
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
 
@@ -176,16 +165,10 @@ async def test_sent_messages_carry_the_referral_link_and_a_gone_coupon_is_not_of
         await uow.session.execute(
             update(Coupon)
             .where(Coupon.customer_id == seeded.customer_ids[1])
-            .values(status="revoked", revoked_at=Clock()(), revoke_reason="manual")
+            .values(status="revoked", revoked_at=Clock(RUN_AT)(), revoke_reason="manual")
         )
         await uow.commit()
-    assert inbox.server is not None
-    sender = InboxSender(str(inbox.server.make_url("")))
-    settings = outbox_settings(url_of(db))
-    try:
-        await DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock()).drain()
-    finally:
-        await sender.close()
+    await drain_into(inbox, db)
 
     [sent] = inbox.texts("ou_C1")
     assert "https://fission.example.com/r/ZS8K2P" in sent

@@ -9,7 +9,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from fakes.inbox import FakeInbox, InboxSender
-from outbox_world import Clock, deliveries, outbox_settings, seed_run, statuses, until, url_of
+from outbox_world import (
+    RUN_AT,
+    Clock,
+    deliveries,
+    outbox_settings,
+    seed_run,
+    statuses,
+    until,
+    url_of,
+)
 
 from jobs.delivery import DeliveryWorkers
 from jobs.senders import SenderRegistry
@@ -18,17 +27,8 @@ from models.db import Database
 
 
 @pytest.fixture
-async def inbox() -> AsyncIterator[FakeInbox]:
-    fake = FakeInbox()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
 async def sender(inbox: FakeInbox) -> AsyncIterator[InboxSender]:
-    assert inbox.server is not None
-    stand_in = InboxSender(str(inbox.server.make_url("")))
+    stand_in = InboxSender(inbox.url)
     yield stand_in
     await stand_in.close()
 
@@ -38,7 +38,7 @@ async def test_the_apps_workers_send_what_is_queued_and_stop_with_the_app(
 ) -> None:
     await seed_run(db, ["张三", "李四"])
     settings = outbox_settings(url_of(db), outbox={"poll_seconds": 0.1})
-    workers = DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock())
+    workers = DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock(RUN_AT))
     app = web.Application()
     attach_workers(app, workers)
 
@@ -57,7 +57,7 @@ async def test_postgresql_wakes_idle_workers_when_a_run_queues_deliveries(
     if db.dialect != "postgresql":
         pytest.skip("SQLite has no NOTIFY: its one worker polls")
     settings = outbox_settings(url_of(db), outbox={"poll_seconds": 120})
-    workers = DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock())
+    workers = DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock(RUN_AT))
     await workers.start()
     try:
         await until(lambda: workers.listening, seconds=10)
@@ -77,7 +77,7 @@ async def test_stopping_finishes_the_send_in_flight_and_hands_the_rest_back(
         marketing={"rate_per_second": {"feishu": 2.0}},  # one at a time
         outbox={"shutdown_seconds": 5},
     )
-    workers = DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock())
+    workers = DeliveryWorkers(db, settings, SenderRegistry([sender]), clock=Clock(RUN_AT))
     await workers.start()
     await until(lambda: bool(inbox.in_flight))
 

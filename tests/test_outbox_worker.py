@@ -29,20 +29,11 @@ from models.campaigns.outcomes import ClaimedDelivery, Outcome, RenderedMessage,
 from models.db import Database
 
 
-@pytest.fixture
-async def inbox() -> AsyncIterator[FakeInbox]:
-    fake = FakeInbox()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
 class World:
     def __init__(self, db: Database, inbox: FakeInbox, clock: Clock, **settings: object) -> None:
-        assert inbox.server is not None
         self.db, self.inbox, self.clock = db, inbox, clock
         self.settings = outbox_settings(url_of(db), **settings)  # type: ignore[arg-type]
-        self.sender = InboxSender(str(inbox.server.make_url("")))
+        self.sender = InboxSender(inbox.url)
 
     def workers(self, name: str = "w1", *senders: object) -> DeliveryWorkers:
         registry = SenderRegistry([self.sender, *senders])  # type: ignore[list-item]
@@ -54,7 +45,7 @@ class World:
 
 @pytest.fixture
 async def world(db: Database, inbox: FakeInbox) -> AsyncIterator[World]:
-    w = World(db, inbox, Clock())
+    w = World(db, inbox, Clock(RUN_AT))
     yield w
     await w.close()
 
@@ -115,13 +106,13 @@ async def test_a_transient_failure_is_retried_with_capped_jittered_back_off(worl
     assert timedelta(0) <= first_wait <= timedelta(seconds=30)
     assert await world.workers().drain() == 0  # not due before then
 
-    world.clock.set(row.next_attempt_at)
+    world.clock.now = row.next_attempt_at
     await world.workers().drain()
     [row] = await deliveries(world.db)
     assert (row.status, row.attempts) == ("failed", 2)
     assert timedelta(0) <= row.next_attempt_at - world.clock.now <= timedelta(seconds=60)
 
-    world.clock.set(row.next_attempt_at)
+    world.clock.now = row.next_attempt_at
     await world.workers().drain()
     [row] = await deliveries(world.db)
     assert (row.status, row.attempts) == ("sent", 3)
@@ -203,9 +194,9 @@ async def test_quiet_hours_hold_messages_until_the_window_ends_without_counting_
         rows = await deliveries(db)
         assert {(r.status, r.attempts, r.next_attempt_at) for r in rows} == {("queued", 0, opens)}
 
-        world.clock.set(opens - timedelta(minutes=1))  # type: ignore[operator]
+        world.clock.now = opens - timedelta(minutes=1)  # type: ignore[operator]
         assert await world.workers().drain() == 0
-        world.clock.set(opens)  # type: ignore[arg-type]
+        world.clock.now = opens  # type: ignore[arg-type]
         await world.workers().drain()
         assert await statuses(db) == {"sent": 2}
         assert {r.attempts for r in await deliveries(db)} == {1}
@@ -274,7 +265,7 @@ async def test_a_worker_whose_claim_lapsed_cannot_overwrite_the_next_attempt(
 async def test_deliveries_are_claimed_oldest_due_first_in_batches(
     db: Database, inbox: FakeInbox
 ) -> None:
-    world = World(db, inbox, Clock(), outbox={"batch_size": 2})
+    world = World(db, inbox, Clock(RUN_AT), outbox={"batch_size": 2})
     try:
         await seed_run(db, ["a", "b", "c"], prefix="L")
         async with db.uow() as uow:  # the last one became due first
@@ -321,7 +312,7 @@ class BrokenSender:
 async def test_a_sender_that_breaks_leaves_its_deliveries_to_be_retried(db: Database) -> None:
     await seed_run(db, ["张三"])
     settings = outbox_settings(url_of(db))
-    workers = DeliveryWorkers(db, settings, SenderRegistry([BrokenSender()]), clock=Clock())
+    workers = DeliveryWorkers(db, settings, SenderRegistry([BrokenSender()]), clock=Clock(RUN_AT))
 
     await workers.drain()
 

@@ -52,6 +52,11 @@ class FakeInbox(FakePlatform):
     def routes(self) -> None:
         self.app.router.add_post(PATH, self.message)
 
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "start() first"
+        return str(self.server.make_url("")).rstrip("/")
+
     def error(self, kind: str) -> web.Response:
         if kind == "server_error":
             return web.Response(status=500, text="internal")
