@@ -58,7 +58,10 @@ def load_senders(settings: Settings) -> list[RouteSender]:
             factory = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as exc:
             raise ValueError(f"[outbox] senders: cannot load {name}: {exc}") from exc
-        made = list(factory(settings))
+        try:
+            made = list(factory(settings))
+        except Exception as exc:
+            raise ValueError(f"[outbox] senders: {name} failed: {exc}") from exc
         log.info("outbox senders from %s: %s", name, ", ".join(r for s in made for r in s.routes))
         senders += made
     return senders
