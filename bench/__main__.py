@@ -1,6 +1,6 @@
-"""`python -m bench [lifecycle|import] [--scale S] [--backend sqlite|postgresql|all]`.
+"""`python -m bench [lifecycle|import|outbox] [--scale S] [--backend sqlite|postgresql|all]`.
 
-Runs the chosen benchmarks (default: both, on both backends, at full scale), prints every
+Runs the chosen benchmarks (default: all, on both backends, at full scale), prints every
 figure next to its same-run baseline with PASS/FAIL against the issue's targets, and saves the
 figures as JSON under bench/out/. Exit status: 0 all targets met, 1 a target missed or a
 check failed, 2 bad arguments or an unreachable PostgreSQL.
@@ -28,9 +28,14 @@ from bench.harness import (
 )
 from bench.import_orders import bench_import
 from bench.lifecycle import bench_lifecycle
+from bench.outbox import bench_outbox
 
 Bench = Callable[[str, Options, Path], Awaitable[Result]]
-BENCHES: dict[str, Bench] = {"lifecycle": bench_lifecycle, "import": bench_import}
+BENCHES: dict[str, Bench] = {
+    "lifecycle": bench_lifecycle,
+    "import": bench_import,
+    "outbox": bench_outbox,
+}
 
 
 def _scale(raw: str) -> float:
@@ -97,6 +102,10 @@ def summary_line(result: Result) -> str:
             f"{f['vs_parse']}x csv.reader); re-import {f.get('reimport_rows_per_s', 0):,} rows/s; "
             f"next file into the stored orders {f.get('into_stored_rows_per_s', 0):,} rows/s"
         )
+    elif result.bench == "outbox" and "rate_limited" in f:
+        speeds = ", ".join(f"{k} {v['per_s']:,}/s" for k, v in f["unlimited"].items())
+        limited = f["rate_limited"]
+        figure = f"{speeds}; rate {limited['measured_per_s']}/s = {limited['vs_rate']}x the limit"
     else:
         figure = str(f.get("check", "no figures"))
     flagged = (

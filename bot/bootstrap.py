@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from config import Settings
+from jobs.senders import SenderRegistry, load_senders
 from models.db import Database
 
 if TYPE_CHECKING:
@@ -33,8 +34,11 @@ class Container:
     dispatcher: Dispatcher | None = None
     # None: built from settings when the web app is set up (bot/web/callbacks.py).
     channels: ChannelRegistry | None = None
+    # The campaign outbox's route senders, by route (jobs/delivery.py drains through them).
+    senders: SenderRegistry = field(default_factory=SenderRegistry)
 
     async def close(self) -> None:
+        await self.senders.close()
         await self.db.dispose()
 
 
@@ -50,4 +54,5 @@ def bootstrap(
         db=db if db is not None else Database.from_url(settings.database_url),
         clock=clock or system_clock,
         dispatcher=dispatcher,
+        senders=SenderRegistry(load_senders(settings)),
     )

@@ -122,6 +122,10 @@ class MarketingSettings(_Strict):
     rate_per_second: dict[str, float] = Field(
         default_factory=lambda: {"wecom": 10.0, "wechat": 20.0, "feishu": 20.0}
     )
+    # {shop} in a message: the shop's name (unset: 本店 / our shop); {link}: where the coupon is
+    # spent (unset: the customer's own referral page, else public_base_url).
+    shop_name: str | None = Field(None, max_length=50)
+    shop_url: str | None = Field(None, pattern=r"^https?://\S+$")
 
     @field_validator("quiet_hours")
     @classmethod

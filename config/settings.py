@@ -27,6 +27,7 @@ from pydantic_settings import (
 )
 
 from config.campaigns import CampaignConfig, MarketingSettings
+from config.outbox import OutboxSettings
 from config.playbook import Playbook
 from config.referral import CouponTemplateConfig, ProgramConfig
 from config.reports import ReferralReportRules
@@ -157,6 +158,8 @@ class Settings(BaseSettings):
     # config/campaigns.py); `fission campaign sync` loads the campaigns into the database.
     campaigns: list[CampaignConfig] = Field(default_factory=list)
     marketing: MarketingSettings = Field(default_factory=MarketingSettings)
+    # The delivery workers that drain the campaign outbox (`[outbox]`, config/outbox.py).
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
 
     @field_validator("timezone")
     @classmethod

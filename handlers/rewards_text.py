@@ -7,7 +7,7 @@ from datetime import tzinfo
 
 from handlers.i18n import L, paren, tr
 from models.clock import local_date
-from models.money import format_fen
+from models.money import format_fen, zhe
 from models.referral import CouponView, InvitationView, RewardView
 
 TEXT = {
@@ -63,16 +63,10 @@ def coupon_face(coupon: CouponView, locale: str) -> str:
     if coupon.value_fen is not None:
         return format_fen(coupon.value_fen)
     percent = coupon.percent_off or 0
-    face = tr(TEXT, "percent_off", locale, discount=_discount(percent), percent=percent)
+    face = tr(TEXT, "percent_off", locale, discount=zhe(percent), percent=percent)
     if coupon.max_discount_fen:
         face += tr(TEXT, "max_discount", locale, amount=format_fen(coupon.max_discount_fen))
     return face
-
-
-def _discount(percent_off: int) -> str:
-    """15% off → 85折, 10% off → 9折 (how Chinese shops write discounts)."""
-    rest = 100 - percent_off
-    return str(rest // 10) if rest % 10 == 0 else str(rest)
 
 
 def coupon_line(coupon: CouponView, locale: str, tz: tzinfo) -> str:

@@ -21,3 +21,9 @@ def plain_yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     yuan, cents = divmod(abs(fen), 100)
     return f"{sign}{yuan}.{cents:02d}"
+
+
+def zhe(percent_off: int) -> str:
+    """15% off → `85`, 10% off → `9`: the number before 折, as Chinese shops write discounts."""
+    rest = 100 - percent_off
+    return str(rest // 10) if rest % 10 == 0 else str(rest)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from fakes.inbox import FakeInbox
 from pg_pool import PgDatabasePool
 
 from models.db import Database
@@ -172,3 +173,12 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database.from_url(db_url)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def inbox() -> AsyncIterator[FakeInbox]:
+    """A local fake message API and the outbox tests' stand-in sender's platform."""
+    fake = FakeInbox()
+    await fake.start()
+    yield fake
+    await fake.close()

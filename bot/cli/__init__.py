@@ -12,10 +12,12 @@ from bot.cli.export import export_group
 from bot.cli.imports import import_group
 from bot.cli.jobs import jobs_group
 from bot.cli.lifecycle import lifecycle_group
+from bot.cli.outbox import outbox_cmd
 from bot.cli.report import report_group
 from bot.cli.rewards import program_group, rewards_group
 from bot.cli.serve import serve_cmd
 from bot.cli.staff import staff_group
+from bot.cli.worker import worker_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,3 +47,5 @@ main.add_command(export_group)
 main.add_command(rewards_group)
 main.add_command(program_group)
 main.add_command(jobs_group)
+main.add_command(outbox_cmd)
+main.add_command(worker_cmd)

@@ -18,8 +18,9 @@ from bot.cli.common import get_settings
 from bot.cli.serve_demo import DemoReady
 from bot.web.app import create_app
 from config import Settings
+from jobs.delivery import DeliveryWorkers
 from jobs.scheduler import JobScheduler
-from jobs.web import attach_scheduler
+from jobs.web import attach_scheduler, attach_workers
 
 DEMO_CUSTOMERS = 3000
 
@@ -66,6 +67,8 @@ def serve_app(
     app = create_app(container, simulator=demo is not None)
     if settings.scheduler.enabled:
         attach_scheduler(app, JobScheduler(container.db, settings, clock=container.clock))
+    # Campaign deliveries: one worker on SQLite, `[outbox] concurrency` on PostgreSQL.
+    attach_workers(app, DeliveryWorkers(container.db, settings, container.senders))
     return app, container
 
 

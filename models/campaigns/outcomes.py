@@ -27,6 +27,12 @@ class ClaimedDelivery:
     attempts: int  # including this one
     deadline_at: datetime
 
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt of this delivery: a platform that de-duplicates on a
+        caller's key (Feishu's `uuid`, one hour) drops a re-send after a crash with it."""
+        return f"fission-delivery-{self.id}"
+
 
 @dataclass(frozen=True)
 class RenderedMessage:

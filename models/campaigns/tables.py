@@ -39,6 +39,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,6 +63,8 @@ DELIVERY_STATUSES = (
 # message from the bot.
 ROUTES = ("wecom_task", "wechat_cs", "wechat_template", "feishu")
 RUN_STATUSES = ("running", "done", "failed")
+_DUE_SQL = "status IN ('queued', 'failed')"
+_SENDING_SQL = "status = 'sending'"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -164,6 +167,21 @@ class Delivery(Base):
         CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
         CheckConstraint(_in("route", ROUTES), name="route"),
         Index("ix_deliveries_status_next_attempt", "status", "next_attempt_at"),
+        # The outbox's claims walk these in order and stop at a batch (models/campaigns/
+        # outbox.py): only rows waiting to be sent, or claimed, are in them.
+        Index(
+            "ix_deliveries_due",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text(_DUE_SQL),
+            postgresql_where=text(_DUE_SQL),
+        ),
+        Index(
+            "ix_deliveries_lease",
+            "lease_until",
+            sqlite_where=text(_SENDING_SQL),
+            postgresql_where=text(_SENDING_SQL),
+        ),
         Index("ix_deliveries_customer_sent", "customer_id", "sent_at"),
         Index("ix_deliveries_task_id", "task_id"),
     )
