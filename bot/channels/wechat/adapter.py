@@ -32,7 +32,7 @@ from bot.channels.outbound.errors import (
 from bot.channels.safexml import parse_xml
 from bot.channels.security import require_fresh, require_signature, wechat_signature
 from bot.channels.wechat.api import WeChatApi
-from bot.channels.wechat.events import parse_callback
+from bot.channels.wechat.events import interaction_openid, parse_callback
 from bot.channels.wechat.render import caption_of, passive_text_xml, reply_text
 from bot.channels.worker import PassiveSlot
 from bot.channels.wxcrypto import WxCallbackCrypto
@@ -91,6 +91,11 @@ class WeChatChannel(Channel):
             plaintext, doc = req.body.decode("utf-8", errors="replace"), envelope
         parsed = parse_callback(doc, plaintext, app_id=self.app_id, now=self.deps.clock())
         if parsed is None:
+            openid = interaction_openid(doc)
+            if openid is not None:
+                await self.deps.store.seen(
+                    platform=self.platform, app_id=self.app_id, kind="openid", value=openid
+                )
             return CallbackResponse.text(SUCCESS, result="ignored")
         slot = PassiveSlot()
         if not await self.accept(parsed, slot):

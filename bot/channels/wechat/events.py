@@ -3,7 +3,9 @@
 - text → a chat message (answered passively if the command is quick);
 - `subscribe` (wechatpy: `subscribe_scan` when the EventKey is `qrscene_…`) and `SCAN` → a join;
   the scene string is the bare referral code (DESIGN.md §4), anything with a `prefix_` is not;
-- everything else is ignored.
+- everything else is ignored, though a message of another type and a click / scan menu event
+  still count as an interaction (`interaction_openid`): they open the 48 h customer-service
+  window like a text does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from bot.channels.safexml import XmlDoc
 from handlers.events import ChatMessage, JoinEvent
 
 JOIN_EVENTS = ("subscribe", "subscribe_scan", "scan")
+# What opens the 48 h customer-service window besides text messages and joins: any message, and
+# these menu events (a plain link menu, `VIEW`, does not; nor do location reports).
+INTERACTION_EVENTS = ("click", "scancode_push", "scancode_waitmsg")
 
 
 def parse_callback(doc: XmlDoc, plaintext: str, *, app_id: str, now: datetime) -> Parsed | None:
@@ -65,3 +70,12 @@ def parse_callback(doc: XmlDoc, plaintext: str, *, app_id: str, now: datetime) -
         referral_code=referral_code_from_state(scene),
     )
     return Parsed("join", event_id, {"joins": [join_to_json(join)], "route": route})
+
+
+def interaction_openid(doc: XmlDoc) -> str | None:
+    """The follower behind an ignored callback that still counts as an interaction, or None."""
+    msg_type = doc.get("MsgType").strip().lower()
+    event = doc.get("Event").strip().lower()
+    if msg_type == "event" and event not in INTERACTION_EVENTS:
+        return None
+    return doc.get("FromUserName").strip() or None
