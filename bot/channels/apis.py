@@ -78,9 +78,10 @@ async def outbound_apis(
     *,
     clock: Callable[[], datetime],
     limiter: RateLimiter | None = None,
+    http: HttpTransport | None = None,
 ) -> AsyncIterator[PlatformApis]:
     """The clients with an HTTP session of their own, closed on the way out (a job, a worker)."""
-    http = HttpTransport()
+    http = http or HttpTransport()
     try:
         yield build_apis(settings, db, clock=clock, http=http, limiter=limiter or RateLimiter())
     finally:

@@ -1,11 +1,14 @@
 """What every fake platform API shares: an aiohttp server on a free port, issued access tokens
-that can be expired, failures queued per path, and a record of every request."""
+that can be expired, failures queued per path, a record of every request, and a clock of its
+own (tests move it to walk the platform's time rules: windows, days, months)."""
 
 from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +16,15 @@ from aiohttp.test_utils import TestServer
 
 JSON_BODY = web.RequestKey("json_body", object)
 FORM_BODY = web.RequestKey("form_body", dict)
+
+
+class FakeError(Exception):
+    """A route's answer refuses the call with the platform's own code and message."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code} {message}")
+        self.code = code
+        self.message = message
 
 
 @dataclass
@@ -34,6 +46,7 @@ class FakePlatform:
         self.valid_tokens: set[str] = set()
         self.issued_tokens: set[str] = set()
         self.expires_in = 7200
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._counter = itertools.count(1)
         self._failures: dict[str, list[str]] = defaultdict(list)
         self.app = web.Application(middlewares=[self._record])

@@ -1,0 +1,1 @@
+"""Platform senders of campaign deliveries (models/campaigns/outcomes.py `RouteSender`)."""
