@@ -67,7 +67,7 @@ async def last_seen_of(
             CustomerIdentity.last_seen_at.is_not(None),
         )
     )
-    return {value: seen for value, seen in rows.tuples() if seen is not None}
+    return {value: seen for value, seen in rows.all() if seen is not None}
 
 
 async def reach_of(session: AsyncSession, customer_id: int) -> tuple[Reach, ...]:
@@ -78,7 +78,7 @@ async def reach_of(session: AsyncSession, customer_id: int) -> tuple[Reach, ...]
         .order_by(CustomerIdentity.id)
     )
     latest: dict[str, datetime | None] = {}
-    for platform, kind, seen in rows.tuples():
+    for platform, kind, seen in rows.all():
         if ADDRESS_KINDS.get(platform) != kind:
             continue
         before = latest.get(platform)

@@ -70,7 +70,7 @@ class FakePlatform:
 
     def fail_next(self, path: str, *kinds: str) -> None:
         """The next calls to `path` fail, one per kind: quota, rate_limit, server_error,
-        outside_window, invalid_token."""
+        outside_window, invalid_token, lost_answer (where the fake supports it)."""
         self._failures[path].extend(kinds)
 
     def calls(self, path: str) -> list[Recorded]:
@@ -92,6 +92,15 @@ class FakePlatform:
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._counter)}"
+
+    def lost_answer(self, path: str) -> bool:
+        """Whether the next call to `path` is to be carried out and its answer lost (a 502
+        from a gateway after the platform acted): `fail_next(path, "lost_answer")`."""
+        queue = self._failures.get(path)
+        if queue and queue[0] == "lost_answer":
+            queue.pop(0)
+            return True
+        return False
 
     def injected(self, path: str) -> web.Response | None:
         queue = self._failures.get(path)
