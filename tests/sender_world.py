@@ -84,20 +84,22 @@ class SenderWorld:
     db: Database
     run_id: int
     campaign_id: int
+    message: str  # the campaign's message template
 
     @classmethod
     async def start(cls, db: Database, now: datetime) -> SenderWorld:
         async with db.uow() as uow:
-            campaign_id = await uow.session.scalar(
-                select(Campaign.id).where(Campaign.key == "winback_declining")
+            campaign = await uow.session.scalar(
+                select(Campaign).where(Campaign.key == "winback_declining")
             )
-            assert campaign_id is not None
+            assert campaign is not None
+            campaign_id, message = campaign.id, campaign.message
             run = CampaignRun(campaign_id=campaign_id, slot=now, status="done", excluded={})
             uow.session.add(run)
             await uow.session.flush()
             run_id = run.id
             await uow.commit()
-        return cls(db, run_id, campaign_id)
+        return cls(db, run_id, campaign_id, message)
 
     async def delivery(
         self,
@@ -116,7 +118,7 @@ class SenderWorld:
         """A customer reachable as `recipient`, and one queued message to them."""
         values = variables if variables is not None else self.variables(name)
         body: dict[str, Any] = {
-            "text": text if text is not None else self.text(values),
+            "text": text if text is not None else self.message.format(**values),
             "variables": values,
         }
         async with self.db.uow() as uow:
@@ -165,13 +167,6 @@ class SenderWorld:
             "link": "https://shop.example.com/c/winback",
             "shop": "示例小店",
         }
-
-    @staticmethod
-    def text(variables: dict[str, str]) -> str:
-        return (
-            f"{variables['name']}您好，好久不见！送您一张{variables['coupon']}，"
-            f"{variables['expiry']}前有效，下单时自动可用。"
-        )
 
 
 async def drain(

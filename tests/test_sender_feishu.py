@@ -48,10 +48,9 @@ async def test_each_delivery_reaches_its_user_once_even_after_a_crash(db: Databa
         again = await drain(db, sender, clock.now)
         assert again == crashed  # the same Feishu message ids
         assert len(p.feishu.calls(MESSAGES)) == 4
-        assert texts(p.feishu.delivered) == [
-            ("ou_a", "王小明您好，好久不见！送您一张30元回归券，6月30日前有效，下单时自动可用。"),
-            ("ou_b", "李雷您好，好久不见！送您一张30元回归券，6月30日前有效，下单时自动可用。"),
-        ]
+        tail = "您好，好久不见！送您一张30元回归券，6月30日前有效，下单时自动可用。"
+        tail += "https://shop.example.com/c/winback\n回复“退订”即不再接收优惠消息。"
+        assert texts(p.feishu.delivered) == [("ou_a", "王小明" + tail), ("ou_b", "李雷" + tail)]
         assert [m["receive_id_type"] for m in p.feishu.delivered] == ["open_id", "open_id"]
         rows = await deliveries(db, [first, second])
         assert [(r.status, r.platform_message_id) for r in rows] == [

@@ -1,4 +1,4 @@
-"""A fake WeCom server API (qyapi.weixin.qq.com)."""
+"""A fake WeCom server API (qyapi.weixin.qq.com); customer mass messages in fakes/wecom_mass.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.platform import JSON_BODY, FakePlatform
+from fakes.platform import JSON_BODY, FakeError, FakePlatform
+from fakes.wecom_mass import MassMessages
 
 CODES = {
     "quota": (45009, "api freq out of limit"),
@@ -22,6 +23,7 @@ class FakeWeCom(FakePlatform):
         self.group_chats: dict[str, dict[str, Any]] = {}
         self.contacts: dict[str, dict[str, Any]] = {}
         super().__init__()
+        self.mass = MassMessages(lambda: self.clock(), self.next_id)
 
     def routes(self) -> None:
         r = self.app.router
@@ -32,6 +34,26 @@ class FakeWeCom(FakePlatform):
         r.add_get("/cgi-bin/externalcontact/get", self.api(self._contact))
         r.add_post("/cgi-bin/externalcontact/groupchat/get", self.api(self._group_chat))
         r.add_post("/cgi-bin/webhook/send", self.robot)
+        contact = "/cgi-bin/externalcontact"
+        r.add_post(
+            f"{contact}/add_msg_template", self.api(lambda req: self.mass.add(req[JSON_BODY]))
+        )
+        r.add_post(
+            f"{contact}/remind_groupmsg_send",
+            self.api(lambda req: self.mass.remind(req[JSON_BODY])),
+        )
+        r.add_post(
+            f"{contact}/cancel_groupmsg_send",
+            self.api(lambda req: self.mass.cancel(req[JSON_BODY])),
+        )
+        r.add_post(
+            f"{contact}/get_groupmsg_task",
+            self.api(lambda req: self.mass.task_list(req[JSON_BODY])),
+        )
+        r.add_post(
+            f"{contact}/get_groupmsg_send_result",
+            self.api(lambda req: self.mass.send_results(req[JSON_BODY])),
+        )
 
     def error(self, kind: str) -> web.Response:
         if kind == "server_error":
@@ -54,10 +76,17 @@ class FakeWeCom(FakePlatform):
             if token not in self.valid_tokens:
                 code = 42001 if token in self.issued_tokens else 40014
                 return web.json_response({"errcode": code, "errmsg": "access_token expired"})
-            failure = self.injected(request.path)
+            lost = self.lost_answer(request.path)
+            failure = None if lost else self.injected(request.path)
             if failure is not None:
                 return failure
-            return web.json_response({"errcode": 0, "errmsg": "ok", **answer(request)})
+            try:
+                body = answer(request)
+            except FakeError as refusal:
+                return web.json_response({"errcode": refusal.code, "errmsg": refusal.message})
+            if lost:
+                return web.Response(status=502, text="bad gateway")
+            return web.json_response({"errcode": 0, "errmsg": "ok", **body})
 
         return view
 
