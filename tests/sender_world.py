@@ -20,7 +20,7 @@ from fakes.feishu import FakeFeishu
 from fakes.harness import FEISHU_APP, FEISHU_BOT, WECHAT_APP, WECOM_CORP, Clock, settings_for
 from fakes.wechat import FakeWeChat
 from fakes.wecom import FakeWeCom
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from bot.channels.apis import PlatformApis, outbound_apis
 from bot.channels.outbound.http import HttpTransport
@@ -157,6 +157,76 @@ class SenderWorld:
             delivery_id = row.id
             await uow.commit()
         return delivery_id
+
+    async def many(
+        self,
+        count: int,
+        *,
+        platform: str,
+        app_id: str,
+        route: str,
+        now: datetime,
+        sender: str | None = None,
+        prefix: str = "wm",
+    ) -> list[str]:
+        """`count` customers queued at once (set-based inserts); their recipients."""
+        values = self.variables("")
+        body = {"text": self.message.format(**values), "variables": values}
+        first = next(_numbers)
+        recipients = [f"{prefix}{first}-{n}" for n in range(count)]
+        async with self.db.uow() as uow:
+            session = uow.session
+            await session.execute(
+                insert(Customer),
+                [{"external_id": f"SW{r}", "created_at": now} for r in recipients],
+            )
+            ids = dict(
+                (
+                    await session.execute(
+                        select(Customer.external_id, Customer.id).where(
+                            Customer.external_id.in_([f"SW{r}" for r in recipients])
+                        )
+                    )
+                ).all()
+            )
+            await session.execute(
+                insert(CustomerIdentity),
+                [
+                    {
+                        "customer_id": ids[f"SW{r}"],
+                        "platform": platform,
+                        "app_id": app_id,
+                        "kind": ADDRESS_KINDS[platform],
+                        "value": r,
+                        "created_at": now,
+                    }
+                    for r in recipients
+                ],
+            )
+            await session.execute(
+                insert(Delivery),
+                [
+                    {
+                        "run_id": self.run_id,
+                        "campaign_id": self.campaign_id,
+                        "customer_id": ids[f"SW{r}"],
+                        "platform": platform,
+                        "app_id": app_id,
+                        "route": route,
+                        "recipient": r,
+                        "sender": sender,
+                        "body": body,
+                        "status": "queued",
+                        "next_attempt_at": now,
+                        "deadline_at": now + timedelta(hours=48),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for r in recipients
+                ],
+            )
+            await uow.commit()
+        return recipients
 
     @staticmethod
     def variables(name: str) -> dict[str, str]:
