@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from fakes.harness import FEISHU_APP, Clock
 from sender_world import SenderWorld, deliveries, drain, platforms
 
+from bot.channels.senders import build_senders
 from bot.channels.senders.feishu import FeishuSender
 from models.campaigns.outcomes import Dead, Retry, Sent
 from models.db import Database
@@ -115,3 +116,20 @@ async def test_users_the_bot_cannot_reach_are_dead_lettered_and_5xx_is_retried(
         rows = {r.id: r for r in await deliveries(db)}
         assert (rows[elsewhere].status, rows[elsewhere].reason) == ("skipped", "unreachable")
         assert p.feishu.delivered == []
+
+
+async def test_the_senders_built_from_settings_cover_the_configured_platforms(
+    db: Database,
+) -> None:
+    clock = Clock(NOW)
+    async with platforms(db, clock) as p:
+        senders = build_senders(p.settings, db, clock=clock, apis=p.apis)
+        assert [s.routes for s in senders] == [
+            ("wecom_task",),
+            ("wechat_cs", "wechat_template"),
+            ("feishu",),
+        ]
+        only_feishu = p.settings.model_copy(update={"wecom_corp_id": None, "wechat_app_id": None})
+        assert [s.routes for s in build_senders(only_feishu, db, clock=clock, apis=p.apis)] == [
+            ("feishu",)
+        ]

@@ -37,7 +37,7 @@ def delivery_key(delivery_id: int) -> str:
 
 
 class FeishuSender:
-    routes = ("feishu",)
+    routes: tuple[str, ...] = ("feishu",)
 
     def __init__(self, api: FeishuApi, *, app_id: str) -> None:
         self._api = api

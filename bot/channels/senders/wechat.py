@@ -39,7 +39,7 @@ PERMANENT = {
 
 
 class WeChatSender:
-    routes = ("wechat_cs", "wechat_template")
+    routes: tuple[str, ...] = ("wechat_cs", "wechat_template")
 
     def __init__(
         self,

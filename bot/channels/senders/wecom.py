@@ -58,7 +58,7 @@ _PUNCTUATION = " ，,、。！!；;：:"
 
 
 class WeComTaskSender:
-    routes = ("wecom_task",)
+    routes: tuple[str, ...] = ("wecom_task",)
     # A hint for the delivery worker: every call makes one task per staff member, which they
     # confirm one by one, so hand over as many deliveries of a run at once as it can.
     max_batch = MAX_CUSTOMERS
