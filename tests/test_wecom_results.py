@@ -22,6 +22,7 @@ from bot.cli import main
 from jobs.scheduler import JobScheduler
 from jobs.tasks import WECOM_POLL
 from models import WecomMassTask
+from models.campaigns.outcomes import Dead
 from models.db import Database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -146,6 +147,21 @@ async def test_reminders_respect_quiet_hours_and_an_unsent_task_expires(db: Data
         assert not p.wecom.mass.confirm(task.msgid)
         assert p.wecom.mass.received == {}
         assert p.wecom.calls(RESULTS) == []
+
+
+async def test_a_delivery_whose_worker_died_and_whose_task_expired_is_not_confirmed(
+    db: Database,
+) -> None:
+    clock = Clock(NOW)
+    async with platforms(db, clock) as p:
+        world = await SenderWorld.start(db, NOW)
+        ids = await queue(world, p, "wmA")
+        await drain(db, sender_for(p, db), clock.now, record=False)  # the worker dies
+        p.advance(hours=73)
+        await poller_for(p, db).poll()  # cancelled; the claimed row is the worker's to settle
+        assert await task_status(db) == ["expired"]
+        assert await drain(db, sender_for(p, db), clock.now) == {ids["wmA"]: Dead("not_confirmed")}
+        assert len(p.wecom.mass.tasks) == 1
 
 
 async def test_every_page_of_results_is_read(db: Database) -> None:

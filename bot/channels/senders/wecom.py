@@ -42,7 +42,13 @@ from models.campaigns.outcomes import (
     WaitingStaff,
 )
 from models.campaigns.tables import Campaign
-from models.campaigns.wecom_tasks import drop_task, open_task, task_created, tasks_of
+from models.campaigns.wecom_tasks import (
+    EXPIRED,
+    drop_task,
+    open_task,
+    task_created,
+    tasks_of,
+)
 from models.db import Database
 
 MAX_CUSTOMERS = 10_000  # external_userids in one add_msg_template
@@ -103,8 +109,9 @@ class WeComTaskSender:
         groups: dict[tuple[int, str, str], list[ClaimedDelivery]] = {}
         for delivery, message in usable:
             task = known.get(delivery.id)
-            if task is not None and task.msgid is not None:
-                outcomes[delivery.id] = WaitingStaff(task.id)  # made before a crash
+            if task is not None and task.msgid is not None:  # made before a crash
+                expired = task.status == EXPIRED
+                outcomes[delivery.id] = Dead("not_confirmed") if expired else WaitingStaff(task.id)
                 continue
             template = campaigns.get(delivery.campaign_id, ("", ""))[1]
             key = (delivery.run_id, str(delivery.sender), shared_text(template, message))
