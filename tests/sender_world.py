@@ -79,6 +79,15 @@ async def platforms(db: Database, clock: Clock, **settings: Any) -> AsyncIterato
             await fake.close()
 
 
+@asynccontextmanager
+async def scene(
+    db: Database, now: datetime, **settings: Any
+) -> AsyncIterator[tuple[Platforms, SenderWorld]]:
+    """The fake platforms on a clock stopped at `now`, and a campaign run to queue into."""
+    async with platforms(db, Clock(now), **settings) as p:
+        yield p, await SenderWorld.start(db, now)
+
+
 @dataclass
 class SenderWorld:
     db: Database

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 
 from fakes.harness import FEISHU_APP, Clock
-from sender_world import SenderWorld, deliveries, drain, platforms
+from sender_world import deliveries, drain, platforms, scene
 
 from bot.channels.senders import build_senders
 from bot.channels.senders.feishu import FeishuSender
@@ -24,10 +24,9 @@ def texts(fake_delivered: list[dict[str, str]]) -> list[tuple[str, str]]:
 
 
 async def test_each_delivery_reaches_its_user_once_even_after_a_crash(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
+    async with scene(db, NOW) as (p, world):
+        clock = p.clock
         assert p.apis.feishu is not None
-        world = await SenderWorld.start(db, NOW)
         sender = FeishuSender(p.apis.feishu, app_id=FEISHU_APP)
         first = await world.delivery(
             platform="feishu", app_id=FEISHU_APP, route="feishu", recipient="ou_a", now=NOW
@@ -61,10 +60,8 @@ async def test_each_delivery_reaches_its_user_once_even_after_a_crash(db: Databa
 
 
 async def test_a_rate_limit_waits_for_the_reset_the_platform_named(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
+    async with scene(db, NOW) as (p, world):
         assert p.apis.feishu is not None
-        world = await SenderWorld.start(db, NOW)
         sender = FeishuSender(p.apis.feishu, app_id=FEISHU_APP)
         ids = [
             await world.delivery(
@@ -88,10 +85,8 @@ async def test_a_rate_limit_waits_for_the_reset_the_platform_named(db: Database)
 async def test_users_the_bot_cannot_reach_are_dead_lettered_and_5xx_is_retried(
     db: Database,
 ) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
+    async with scene(db, NOW) as (p, world):
         assert p.apis.feishu is not None
-        world = await SenderWorld.start(db, NOW)
         sender = FeishuSender(p.apis.feishu, app_id=FEISHU_APP)
         p.feishu.unavailable.add("ou_left")
         p.feishu.foreign_ids.add("ou_other_app")

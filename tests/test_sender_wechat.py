@@ -5,10 +5,12 @@ template message outside it (or when WeChat says 45015/45047 despite our clock),
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-from fakes.harness import WECHAT_APP, Clock
-from sender_world import Platforms, SenderWorld, deliveries, drain, platforms
+from fakes.harness import WECHAT_APP
+from sender_world import Platforms, SenderWorld, deliveries, drain, scene
 
 from bot.channels.senders.wechat import WeChatSender
 from models.campaigns.outcomes import Dead, Retry, Sent, Skipped
@@ -26,6 +28,18 @@ MARKETING = {
 }
 CUSTOM = "/cgi-bin/message/custom/send"
 TEMPLATE_SEND = "/cgi-bin/message/template/send"
+
+
+@asynccontextmanager
+async def strict_scene(
+    db: Database, *, template: bool = True
+) -> AsyncIterator[tuple[Platforms, SenderWorld]]:
+    """WeChat's rules on in the fake; the template message configured and known, or not."""
+    async with scene(db, NOW, **({"marketing": MARKETING} if template else {})) as (p, world):
+        p.wechat.strict = True
+        if template:
+            p.wechat.templates.add(TEMPLATE)
+        yield p, world
 
 
 def sender_for(p: Platforms, db: Database) -> WeChatSender:
@@ -56,11 +70,7 @@ async def follower(
 
 
 async def test_inside_the_window_a_cs_message_outside_it_the_template(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock, marketing=MARKETING) as p:
-        p.wechat.strict = True
-        p.wechat.templates.add(TEMPLATE)
-        world = await SenderWorld.start(db, NOW)
+    async with strict_scene(db) as (p, world):
         recent = await follower(world, p, "oRecent", NOW - timedelta(hours=47), name="李雷")
         dormant = await follower(world, p, "oDormant", NOW - timedelta(days=40), name="韩梅梅")
         never = await follower(world, p, "oNever", None, name="张三")
@@ -93,11 +103,8 @@ async def test_inside_the_window_a_cs_message_outside_it_the_template(db: Databa
 
 
 async def test_the_window_closes_while_a_message_waits_for_quiet_hours(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock, marketing=MARKETING) as p:
-        p.wechat.strict = True
-        p.wechat.templates.add(TEMPLATE)
-        world = await SenderWorld.start(db, NOW)
+    async with strict_scene(db) as (p, world):
+        clock = p.clock
         late = await follower(world, p, "oLate", NOW - timedelta(hours=47))
         # Sent two hours later than planned: 49 h since the last interaction.
         p.advance(hours=2)
@@ -108,10 +115,7 @@ async def test_the_window_closes_while_a_message_waits_for_quiet_hours(db: Datab
 
 
 async def test_without_a_template_outside_the_window_is_skipped(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        p.wechat.strict = True
-        world = await SenderWorld.start(db, NOW)
+    async with strict_scene(db, template=False) as (p, world):
         dormant = await follower(world, p, "oDormant", NOW - timedelta(days=3))
         assert await drain(db, sender_for(p, db), NOW) == {dormant: Skipped("outside_window")}
         assert p.wechat.requests == []
@@ -122,11 +126,7 @@ async def test_without_a_template_outside_the_window_is_skipped(db: Database) ->
 async def test_wechat_saying_45015_or_45047_despite_our_clock_takes_the_template(
     db: Database,
 ) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock, marketing=MARKETING) as p:
-        p.wechat.strict = True
-        p.wechat.templates.add(TEMPLATE)
-        world = await SenderWorld.start(db, NOW)
+    async with strict_scene(db) as (p, world):
         # We saw them an hour ago; WeChat's record of their last interaction is older.
         stale = await follower(world, p, "oStale", NOW - timedelta(hours=1))
         p.wechat.follow("oStale", NOW - timedelta(days=5))
@@ -141,11 +141,7 @@ async def test_wechat_saying_45015_or_45047_despite_our_clock_takes_the_template
 
 
 async def test_refusals_are_dead_with_reasons_and_quota_is_retried(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock, marketing=MARKETING) as p:
-        p.wechat.strict = True
-        p.wechat.templates.add(TEMPLATE)
-        world = await SenderWorld.start(db, NOW)
+    async with strict_scene(db) as (p, world):
         gone = await follower(world, p, "oGone", NOW - timedelta(days=3))
         p.wechat.unfollow("oGone")
         refusing = await follower(world, p, "oRefusing", NOW - timedelta(days=3))
@@ -170,11 +166,7 @@ async def test_refusals_are_dead_with_reasons_and_quota_is_retried(db: Database)
 
 
 async def test_a_template_send_is_not_repeated_after_its_answer_was_lost(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock, marketing=MARKETING) as p:
-        p.wechat.strict = True
-        p.wechat.templates.add(TEMPLATE)
-        world = await SenderWorld.start(db, NOW)
+    async with strict_scene(db) as (p, world):
         dormant = await follower(world, p, "oDormant", NOW - timedelta(days=3))
         p.wechat.fail_next(TEMPLATE_SEND, "lost_answer")
         outcomes = await drain(db, sender_for(p, db), NOW)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fakes.harness import WECOM_CORP, Clock
-from sender_world import Platforms, SenderWorld, deliveries, drain, platforms
+from fakes.harness import WECOM_CORP
+from sender_world import Platforms, SenderWorld, deliveries, drain, scene
 from sqlalchemy import func, select
 
 from bot.channels.senders.wecom import WeComTaskSender
@@ -59,9 +59,7 @@ async def task_rows(db: Database) -> list[tuple[str, str | None, str, int]]:
 
 
 async def test_one_task_per_staff_member_with_one_text_and_a_notice(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
         lisi = [
             await customer_of(world, p, "lisi", f"wmL{n}", name=name)
             for n, name in enumerate(("王小明", "李雷", "韩梅梅"))
@@ -101,9 +99,7 @@ async def test_one_task_per_staff_member_with_one_text_and_a_notice(db: Database
 
 
 async def test_customers_left_out_by_the_platform_are_dead(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
         kept = await customer_of(world, p, "lisi", "wmKept")
         gone = await customer_of(world, p, "lisi", "wmGone", contact=False)
         outcomes = await drain(db, sender_for(p, db), NOW)
@@ -125,9 +121,8 @@ async def test_customers_left_out_by_the_platform_are_dead(db: Database) -> None
 
 
 async def test_a_delivery_claimed_again_after_a_crash_joins_no_second_task(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
+        clock = p.clock
         ids = [await customer_of(world, p, "lisi", f"wm{n}") for n in range(3)]
         # The task is made; the worker dies before recording the outcomes.
         first = await drain(db, sender_for(p, db), NOW, record=False)
@@ -140,9 +135,8 @@ async def test_a_delivery_claimed_again_after_a_crash_joins_no_second_task(db: D
 
 
 async def test_a_lost_answer_is_retried_into_one_stored_task(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
+        clock = p.clock
         ids = [await customer_of(world, p, "lisi", f"wm{n}") for n in range(2)]
         p.wecom.fail_next(ADD, "lost_answer")
         outcomes = await drain(db, sender_for(p, db), NOW)
@@ -161,9 +155,7 @@ async def test_a_lost_answer_is_retried_into_one_stored_task(db: Database) -> No
 
 
 async def test_an_unknown_customer_is_found_by_halving_the_list(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
         ids = [await customer_of(world, p, "lisi", f"wm{n}") for n in range(4)]
         p.wecom.mass.invalid_ids.add("wm2")
         outcomes = await drain(db, sender_for(p, db), NOW)
@@ -178,9 +170,7 @@ async def test_an_unknown_customer_is_found_by_halving_the_list(db: Database) ->
 
 
 async def test_deliveries_nobody_can_send_are_skipped(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
         no_staff = await world.delivery(
             platform="wecom", app_id=WECOM_CORP, route="wecom_task", recipient="wmA", now=NOW
         )
@@ -200,9 +190,7 @@ async def test_deliveries_nobody_can_send_are_skipped(db: Database) -> None:
 
 
 async def test_the_notice_speaks_english_when_asked(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
         await customer_of(world, p, "lisi", "wmA")
         await drain(db, sender_for(p, db, locale="en"), NOW)
         [call] = p.wecom.calls(APP_MESSAGE)

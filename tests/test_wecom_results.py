@@ -12,8 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
-from fakes.harness import WECOM_CORP, Clock
-from sender_world import Platforms, SenderWorld, deliveries, drain, platforms
+from fakes.harness import WECOM_CORP
+from sender_world import Platforms, SenderWorld, deliveries, drain, scene
 from sqlalchemy import select
 
 from bot.channels.senders.wecom import WeComTaskSender
@@ -66,9 +66,8 @@ async def task_status(db: Database) -> list[str]:
 async def test_results_are_recorded_per_customer_once_the_staff_member_sends(
     db: Database,
 ) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
+        clock = p.clock
         ids = await queue(world, p, "wmOk", "wmGone", "wmFull", "wmToday")
         # wmFull already got this month's 4 corp mass messages; wmToday one from lisi today.
         p.wecom.mass.received["wmFull"] = [
@@ -110,9 +109,8 @@ async def test_results_are_recorded_per_customer_once_the_staff_member_sends(
 
 
 async def test_reminders_respect_quiet_hours_and_an_unsent_task_expires(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
+        clock = p.clock
         await queue(world, p, "wmA", "wmB")
         await drain(db, sender_for(p, db), clock.now)
         [task] = p.wecom.mass.tasks.values()
@@ -152,9 +150,8 @@ async def test_reminders_respect_quiet_hours_and_an_unsent_task_expires(db: Data
 async def test_a_delivery_whose_worker_died_and_whose_task_expired_is_not_confirmed(
     db: Database,
 ) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
+        clock = p.clock
         ids = await queue(world, p, "wmA")
         await drain(db, sender_for(p, db), clock.now, record=False)  # the worker dies
         p.advance(hours=73)
@@ -165,9 +162,7 @@ async def test_a_delivery_whose_worker_died_and_whose_task_expired_is_not_confir
 
 
 async def test_every_page_of_results_is_read(db: Database) -> None:
-    clock = Clock(NOW)
-    async with platforms(db, clock) as p:
-        world = await SenderWorld.start(db, NOW)
+    async with scene(db, NOW) as (p, world):
         externals = await world.many(
             1001, platform="wecom", app_id=WECOM_CORP, route="wecom_task", now=NOW, sender="lisi"
         )

@@ -131,3 +131,28 @@ class FakePlatform:
         request[JSON_BODY] = body
         request[FORM_BODY] = form
         return await handler(request)
+
+
+class WeixinPlatform(FakePlatform):
+    """WeChat and WeCom: the token is the `access_token` query parameter, answers carry
+    `errcode` / `errmsg`."""
+
+    def api(self, answer: Any) -> Any:
+        async def view(request: web.Request) -> web.Response:
+            token = request.query.get("access_token", "")
+            if token not in self.valid_tokens:
+                code = 42001 if token in self.issued_tokens else 40014
+                return web.json_response({"errcode": code, "errmsg": "access_token expired"})
+            lost = self.lost_answer(request.path)
+            failure = None if lost else self.injected(request.path)
+            if failure is not None:
+                return failure
+            try:
+                body = answer(request)
+            except FakeError as refusal:
+                return web.json_response({"errcode": refusal.code, "errmsg": refusal.message})
+            if lost:
+                return web.Response(status=502, text="bad gateway")
+            return web.json_response({"errcode": 0, "errmsg": "ok", **body})
+
+        return view

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.platform import JSON_BODY, FakeError, FakePlatform
+from fakes.platform import JSON_BODY, FakeError, WeixinPlatform
 
 CODES = {
     "quota": (45009, "reach max api daily quota limit"),
@@ -26,7 +26,7 @@ WINDOW = timedelta(hours=48)
 CS_PER_INTERACTION = 20
 
 
-class FakeWeChat(FakePlatform):
+class FakeWeChat(WeixinPlatform):
     def __init__(self, app_id: str, secret: str) -> None:
         self.app_id = app_id
         self.secret = secret
@@ -83,26 +83,6 @@ class FakeWeChat(FakePlatform):
         return web.json_response(
             {"access_token": self.issue_token(), "expires_in": self.expires_in}
         )
-
-    def api(self, answer: Any) -> Any:
-        async def view(request: web.Request) -> web.Response:
-            token = request.query.get("access_token", "")
-            if token not in self.valid_tokens:
-                code = 42001 if token in self.issued_tokens else 40014
-                return web.json_response({"errcode": code, "errmsg": "access_token expired"})
-            lost = self.lost_answer(request.path)
-            failure = None if lost else self.injected(request.path)
-            if failure is not None:
-                return failure
-            try:
-                body = answer(request)
-            except FakeError as refusal:
-                return web.json_response({"errcode": refusal.code, "errmsg": refusal.message})
-            if lost:
-                return web.Response(status=502, text="bad gateway")
-            return web.json_response({"errcode": 0, "errmsg": "ok", **body})
-
-        return view
 
     def _custom(self, request: web.Request) -> dict[str, Any]:
         body = request[JSON_BODY]

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.platform import JSON_BODY, FakeError, FakePlatform
+from fakes.platform import JSON_BODY, WeixinPlatform
 from fakes.wecom_mass import MassMessages
 
 CODES = {
@@ -16,7 +16,7 @@ CODES = {
 }
 
 
-class FakeWeCom(FakePlatform):
+class FakeWeCom(WeixinPlatform):
     def __init__(self, corp_id: str, secret: str) -> None:
         self.corp_id = corp_id
         self.secret = secret
@@ -69,26 +69,6 @@ class FakeWeCom(FakePlatform):
         return web.json_response(
             {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.expires_in}
         )
-
-    def api(self, answer: Any) -> Any:
-        async def view(request: web.Request) -> web.Response:
-            token = request.query.get("access_token", "")
-            if token not in self.valid_tokens:
-                code = 42001 if token in self.issued_tokens else 40014
-                return web.json_response({"errcode": code, "errmsg": "access_token expired"})
-            lost = self.lost_answer(request.path)
-            failure = None if lost else self.injected(request.path)
-            if failure is not None:
-                return failure
-            try:
-                body = answer(request)
-            except FakeError as refusal:
-                return web.json_response({"errcode": refusal.code, "errmsg": refusal.message})
-            if lost:
-                return web.Response(status=502, text="bad gateway")
-            return web.json_response({"errcode": 0, "errmsg": "ok", **body})
-
-        return view
 
     def _contact(self, request: web.Request) -> dict[str, Any]:
         return {"external_contact": self.contacts.get(request.query["external_userid"], {})}
