@@ -49,10 +49,28 @@ def bootstrap(
     clock: Callable[[], datetime] | None = None,
     dispatcher: Dispatcher | None = None,
 ) -> Container:
+    database = db if db is not None else Database.from_url(settings.database_url)
+    now = clock or system_clock
     return Container(
         settings=settings,
-        db=db if db is not None else Database.from_url(settings.database_url),
-        clock=clock or system_clock,
+        db=database,
+        clock=now,
         dispatcher=dispatcher,
-        senders=SenderRegistry(load_senders(settings)),
+        senders=platform_senders(settings, database, now),
     )
+
+
+def platform_senders(
+    settings: Settings, db: Database, clock: Callable[[], datetime]
+) -> SenderRegistry:
+    """The campaign senders of every configured platform (their HTTP session opens on first
+    use and closes with the registry), plus any `[outbox] senders` factories."""
+    from bot.channels.apis import build_apis
+    from bot.channels.outbound.http import HttpTransport
+    from bot.channels.outbound.ratelimit import RateLimiter
+    from bot.channels.senders import build_senders
+
+    http = HttpTransport()
+    apis = build_apis(settings, db, clock=clock, http=http, limiter=RateLimiter())
+    senders = build_senders(settings, db, clock=clock, apis=apis) + load_senders(settings)
+    return SenderRegistry(senders, on_close=http.close)

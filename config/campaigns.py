@@ -12,6 +12,8 @@ control_pct = 5                 # global control group: never marketed to, measu
 max_messages = 2                # at most 2 marketing messages per customer …
 per_days = 7                    # … in any 7 days, across all campaigns
 quiet_hours = "21:00-09:00"     # local time; sends wait for the window to open
+wecom_confirm_hours = 72        # a WeCom mass message not sent by its staff member is cancelled
+wecom_remind_every_hours = 8    # and its staff member reminded this often meanwhile (≥ 8)
 wechat_template_id = "…"        # Official Account template message outside the 48 h window
 wechat_template_fields = { first = "{name}您好", keyword1 = "{coupon}", keyword2 = "{expiry}" }
 
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -110,6 +112,12 @@ class MarketingSettings(_Strict):
     per_days: int = Field(7, ge=1)
     # WeCom lets a corp reach each customer by mass message at most 4 times a calendar month.
     wecom_monthly_limit: int = Field(4, ge=1, le=4)
+    # A WeCom mass-message task its staff member has not sent within this many hours is
+    # cancelled; its customers are recorded as not confirmed.
+    wecom_confirm_hours: int = Field(72, ge=1, le=24 * 30)
+    # Remind the staff member of an unsent task this often (outside quiet hours). At least 8:
+    # WeCom allows 3 reminders of a task in 24 hours.
+    wecom_remind_every_hours: int = Field(8, ge=8, le=24 * 7)
     quiet_hours: str | None = "21:00-09:00"
     # Transient failures are retried with back-off until this long after the run.
     send_deadline_hours: int = Field(48, ge=1)
@@ -149,6 +157,17 @@ class MarketingSettings(_Strict):
             if rate <= 0:
                 raise ValueError(f"rate_per_second.{platform} must be above 0")
         return self
+
+    def is_quiet(self, moment: datetime, tz: tzinfo) -> bool:
+        """Whether `moment` falls in the quiet hours, read in the local zone `tz`."""
+        window = self.quiet_window()
+        if window is None:
+            return False
+        start, end = window
+        local = moment.astimezone(tz).time()
+        if start <= end:
+            return start <= local < end
+        return local >= start or local < end
 
     def quiet_window(self) -> tuple[time, time] | None:
         """(start, end) of the quiet hours in local time; the window may wrap past midnight."""

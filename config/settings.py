@@ -80,6 +80,9 @@ class SchedulerSettings(BaseModel):
     # Reward settlement and coupon expiry every N minutes, on fixed local times (N = 60: on the
     # hour), so a slot is the same whichever process or restart computes it.
     settle_interval_minutes: int = Field(60, ge=1, le=1440)
+    # WeCom mass-message results read back (and staff reminded) every N minutes, when WeCom
+    # is configured.
+    wecom_poll_minutes: int = Field(10, ge=1, le=1440)
 
     @field_validator("lifecycle_cron")
     @classmethod

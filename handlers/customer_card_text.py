@@ -11,10 +11,22 @@ from collections.abc import Mapping, Sequence
 from handlers.lifecycle_labels import format_metrics, lang_of, rule_label
 from models.customer_card import CustomerCard, CustomerMatch, FollowUpEntry
 from models.money import format_fen
+from models.reach import preferred_of
 from models.referral.codes import referral_link
 from models.reports.labels import STAGE_LABELS
 
-__all__ = ["render_card_text", "render_match_list", "stage_name"]
+__all__ = [
+    "platform_name",
+    "reach_line",
+    "render_card_text",
+    "render_match_list",
+    "stage_name",
+]
+
+PLATFORM_NAMES: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {"wecom": "企业微信", "wechat": "公众号", "feishu": "飞书"},
+    "en": {"wecom": "WeCom", "wechat": "Official Account", "feishu": "Feishu"},
+}
 
 STAGE_NAMES = STAGE_LABELS
 
@@ -60,6 +72,11 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "rerun": "请用客户编号重新查询，例如：{command} {external_id}",
         "no_match": "没有找到与“{query}”匹配的客户。可以输入客户编号、完整手机号或姓名的一部分。",
         "stage_unknown": "未分类",
+        "reach": "触达渠道：{items}",
+        "reach_none": "触达渠道：无（没有企业微信、公众号或飞书身份，活动消息发不出去）",
+        "reach_sep": "、",
+        "preferred_set": "（首选，已指定）",
+        "preferred_seen": "（首选，最近联系）",
     },
     "en": {
         "title": "Customer {external_id}  {name}  {phone}",
@@ -106,6 +123,14 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
             "or part of a name."
         ),
         "stage_unknown": "unclassified",
+        "reach": "Reach: {items}",
+        "reach_none": (
+            "Reach: none (no WeCom, Official Account or Feishu identity: campaign messages "
+            "cannot be sent)"
+        ),
+        "reach_sep": ", ",
+        "preferred_set": " (preferred, set by staff)",
+        "preferred_seen": " (preferred, spoke there last)",
     },
 }
 
@@ -146,6 +171,7 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN", *, public_base_u
     if card.marketing_opt_out:
         status += t["opt_out"]
     lines.append(status)
+    lines.append(reach_line(card, lang))
 
     if card.stage is None:
         lines.append(t["unclassified"])
@@ -222,6 +248,26 @@ def render_card_text(card: CustomerCard, locale: str = "zh-CN", *, public_base_u
     if not card.referral_codes:
         lines.append(t["no_codes"])
     return "\n".join(lines)
+
+
+def platform_name(platform: str, locale: str = "zh-CN") -> str:
+    return PLATFORM_NAMES[lang_of(locale)].get(platform, platform)
+
+
+def reach_line(card: CustomerCard, locale: str = "zh-CN") -> str:
+    """The platforms campaign messages can reach the customer on, the preferred one marked."""
+    t = _TEXT[lang_of(locale)]
+    if not card.reach:
+        return t["reach_none"]
+    preferred = preferred_of(card.preferred_platform, card.reach)
+    items = []
+    for reach in card.reach:
+        item = platform_name(reach.platform, locale)
+        if reach.platform == preferred:
+            chosen = reach.platform == card.preferred_platform
+            item += t["preferred_set"] if chosen else t["preferred_seen"]
+        items.append(item)
+    return t["reach"].format(items=t["reach_sep"].join(items))
 
 
 def _follow_up_line(entry: FollowUpEntry, lang: str) -> str:

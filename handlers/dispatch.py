@@ -21,9 +21,10 @@ from handlers.commands.parse import Invocation, read_command
 from handlers.commands.permissions import may_use
 from handlers.events import SENDER_MEMBER, ChatMessage, HandlerContext, JoinEvent, Reply, TextReply
 from handlers.i18n import L, tr
-from handlers.identities import find_customer, find_staff, resolve_customer
+from handlers.identities import find_customer, find_staff, resolve_customer, user_id_kind
 from handlers.joins import welcome_join
 from models.clock import local_date
+from models.reach import touch_last_seen
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ async def dispatch_message(ctx: HandlerContext, msg: ChatMessage) -> list[Reply]
         msg.text, is_group=msg.is_group, is_to_me=msg.is_to_me, registry=registry
     )
     if invocation is None:
+        await _seen(ctx, msg)
         return []
     now = ctx.now()
     try:
@@ -70,6 +72,24 @@ async def dispatch_message(ctx: HandlerContext, msg: ChatMessage) -> list[Reply]
         log.exception("command failed: %s event %s", msg.platform, msg.event_id)
         return [TextReply(tr(TEXT, "failed", ctx.settings.locale))]
     return replies
+
+
+async def _seen(ctx: HandlerContext, msg: ChatMessage) -> None:
+    """Chatter the bot does not answer still shows the sender is around (the Official
+    Account's 48 h window, the platform they last spoke on): one UPDATE, no customer created."""
+    try:
+        async with ctx.db.uow() as uow:
+            await touch_last_seen(
+                uow.session,
+                platform=msg.platform,
+                app_id=msg.app_id,
+                kind=user_id_kind(msg.platform, msg.sender_kind),
+                value=msg.user_id,
+                at=msg.received_at,
+            )
+            await uow.commit()
+    except Exception:  # a missed last-seen time is not worth a retried event
+        log.exception("last-seen update failed: %s event %s", msg.platform, msg.event_id)
 
 
 def _not_staff_reply(ctx: HandlerContext, msg: ChatMessage) -> Reply:
@@ -104,6 +124,7 @@ async def _identify(session: AsyncSession, msg: ChatMessage, now: datetime) -> C
             union_id=msg.union_id,
             display_name=msg.display_name,
             now=now,
+            seen_at=msg.received_at,
         )
     else:
         caller.customer_id = await find_customer(

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import SENDER_MEMBER
 from models.customer import CustomerIdentity
+from models.reach import seen_later
 from models.staff import Staff, StaffIdentity
 from models.upsert import dialect_insert, ensure_customer
 
@@ -114,9 +115,12 @@ async def resolve_customer(
     union_id: str | None = None,
     display_name: str | None = None,
     sender_kind: str | None = None,
+    seen_at: datetime | None = None,
 ) -> int:
     """The customer id for a sender, creating a bare `chat` customer on first contact and
-    recording any identity (user id, union id) not stored yet. Flushes; never commits."""
+    recording any identity (user id, union id) not stored yet. `seen_at`: the sender spoke
+    then (a message or event through this identity), stored in the same statement that
+    records the identity. Flushes; never commits."""
     customer_id = await find_customer(
         session,
         platform=platform,
@@ -139,6 +143,7 @@ async def resolve_customer(
         kind=user_id_kind(platform, sender_kind),
         value=user_id,
         now=now,
+        seen_at=seen_at,
     )
     if union_id and platform in UNION_ID_KINDS:
         await link_identity(
@@ -166,20 +171,28 @@ async def link_identity(
     kind: str,
     value: str,
     now: datetime,
+    seen_at: datetime | None = None,
 ) -> None:
     """Records that `value` (of `kind`) on `platform` is this customer; an identity already
-    recorded keeps the customer it has (first link wins)."""
+    recorded keeps the customer it has (first link wins). With `seen_at`, the identity's
+    last-seen time moves forward to it in the same statement (no extra round trip)."""
+    insert = dialect_insert(session, CustomerIdentity).values(
+        customer_id=customer_id,
+        platform=platform,
+        app_id=app_id,
+        kind=kind,
+        value=value,
+        created_at=now,
+        last_seen_at=seen_at,
+    )
+    keys = ["platform", "app_id", "kind", "value"]
+    if seen_at is None:
+        await session.execute(insert.on_conflict_do_nothing(index_elements=keys))
+        return
     await session.execute(
-        dialect_insert(session, CustomerIdentity)
-        .values(
-            customer_id=customer_id,
-            platform=platform,
-            app_id=app_id,
-            kind=kind,
-            value=value,
-            created_at=now,
+        insert.on_conflict_do_update(
+            index_elements=keys, set_={"last_seen_at": seen_at}, where=seen_later(seen_at)
         )
-        .on_conflict_do_nothing(index_elements=["platform", "app_id", "kind", "value"])
     )
 
 

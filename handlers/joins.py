@@ -56,6 +56,7 @@ async def welcome_join(session: AsyncSession, ctx: HandlerContext, event: JoinEv
         union_id=event.union_id,
         display_name=event.display_name,
         now=event.occurred_at,
+        seen_at=event.occurred_at,
     )
     code = event.referral_code or await _code_of_adder(session, event, customer_id)
     if not code:

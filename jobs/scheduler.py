@@ -46,7 +46,7 @@ class JobScheduler:
         self.db = db
         self.settings = settings
         self.clock = clock
-        self.jobs = dict(jobs)
+        self.jobs = {name: spec for name, spec in jobs.items() if spec.enabled(settings)}
         self.leadership = Leadership(db)
         self._context = JobContext(db, settings, clock)
         self._heartbeat_seconds = heartbeat_seconds

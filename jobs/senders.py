@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from config import Settings
 from models.campaigns.outcomes import RouteSender
@@ -20,8 +20,14 @@ log = logging.getLogger(__name__)
 
 
 class SenderRegistry:
-    def __init__(self, senders: Iterable[RouteSender] = ()) -> None:
+    def __init__(
+        self,
+        senders: Iterable[RouteSender] = (),
+        *,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._by_route: dict[str, RouteSender] = {}
+        self._on_close = on_close  # e.g. the HTTP session the senders share
         for sender in senders:
             self.add(sender)
 
@@ -47,6 +53,8 @@ class SenderRegistry:
             closer = getattr(sender, "close", None)
             if closer is not None and inspect.iscoroutinefunction(closer):
                 await closer()
+        if self._on_close is not None:
+            await self._on_close()
 
 
 def load_senders(settings: Settings) -> list[RouteSender]:

@@ -16,6 +16,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.channels.apis import outbound_apis
+from bot.channels.senders.wecom_poll import WeComPoller
 from config import Settings
 from models.db import Database
 from models.lifecycle import run_lifecycle
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 LIFECYCLE = "lifecycle"
 SETTLE = "settle"
+WECOM_POLL = "wecom_poll"
 # Interval slots are counted from this local midnight, whatever day a process starts.
 _INTERVAL_ANCHOR = datetime(2000, 1, 1)
 # How far back to look for the latest fire time, widening until one is found.
@@ -42,11 +45,17 @@ class JobContext:
 Work = Callable[[JobContext, datetime], Awaitable[None]]
 
 
+def _always(settings: Settings) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class JobSpec:
     name: str
     trigger: Callable[[Settings], BaseTrigger]
     work: Work  # called with the context and the slot being run
+    # Whether the job runs at all with these settings (a platform's job needs the platform).
+    enabled: Callable[[Settings], bool] = _always
 
 
 async def lifecycle_job(ctx: JobContext, slot: datetime) -> None:
@@ -73,21 +82,45 @@ async def settle_job(ctx: JobContext, slot: datetime) -> None:
     log.info("settlement: %s", report)
 
 
+async def wecom_poll_job(ctx: JobContext, slot: datetime) -> None:
+    """WeCom mass-message tasks: results recorded, staff reminded, unsent ones expired."""
+    wecom = ctx.settings.wecom
+    assert wecom is not None, "the job is enabled only with WeCom configured"
+    async with outbound_apis(ctx.settings, ctx.db, clock=ctx.clock) as apis:
+        assert apis.wecom is not None
+        poller = WeComPoller(
+            ctx.db, apis.wecom, app_id=wecom.corp_id, settings=ctx.settings, clock=ctx.clock
+        )
+        summary = await poller.poll()
+    log.info("wecom mass messages: %s", summary)
+
+
 def lifecycle_trigger(settings: Settings) -> BaseTrigger:
     return CronTrigger.from_crontab(settings.scheduler.lifecycle_cron, timezone=settings.tz)
 
 
-def settle_trigger(settings: Settings) -> BaseTrigger:
+def _every(minutes: int, settings: Settings) -> BaseTrigger:
     return IntervalTrigger(
-        minutes=settings.scheduler.settle_interval_minutes,
+        minutes=minutes,
         start_date=_INTERVAL_ANCHOR.replace(tzinfo=settings.tz),
         timezone=settings.tz,
     )
 
 
+def settle_trigger(settings: Settings) -> BaseTrigger:
+    return _every(settings.scheduler.settle_interval_minutes, settings)
+
+
+def wecom_poll_trigger(settings: Settings) -> BaseTrigger:
+    return _every(settings.scheduler.wecom_poll_minutes, settings)
+
+
 JOBS: dict[str, JobSpec] = {
     LIFECYCLE: JobSpec(LIFECYCLE, lifecycle_trigger, lifecycle_job),
     SETTLE: JobSpec(SETTLE, settle_trigger, settle_job),
+    WECOM_POLL: JobSpec(
+        WECOM_POLL, wecom_poll_trigger, wecom_poll_job, enabled=lambda s: s.wecom is not None
+    ),
 }
 
 

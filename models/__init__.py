@@ -10,6 +10,7 @@ from models.campaigns.tables import (
     RateBudget,
     WecomMassTask,
 )
+from models.campaigns.wecom_tables import WecomTaskDelivery
 from models.channels import InboundEvent, OutboundMessage, PlatformToken
 from models.customer import Customer, CustomerIdentity, CustomerTag
 from models.job_runs import JobRun
@@ -50,4 +51,5 @@ __all__ = [
     "StageAssignment",
     "StageTransition",
     "WecomMassTask",
+    "WecomTaskDelivery",
 ]

@@ -21,6 +21,7 @@ from models.customer import Customer
 from models.db import Database
 from models.lifecycle.grading import percentile_score
 from models.masking import mask_name, mask_phone
+from models.reach import Reach, reach_of
 from models.referral.tables import ReferralCode, ReferralProgram
 from models.staff import FollowUp, Staff
 from models.stages import CustomerGrade, StageAssignment, StageTransition, latest_run_as_of
@@ -132,6 +133,10 @@ class CustomerCard:
     transitions: tuple[TransitionEntry, ...] = field(default=())  # oldest first
     follow_ups: tuple[FollowUpEntry, ...] = field(default=())  # newest first
     referral_codes: tuple[CodeEntry, ...] = field(default=())  # by program priority
+    # Where campaign messages can reach them, most recently seen first, and the platform
+    # staff set as preferred (None: the one they last spoke on).
+    reach: tuple[Reach, ...] = field(default=())
+    preferred_platform: str | None = None
 
 
 def phone_digits(query: str) -> str | None:
@@ -274,6 +279,7 @@ async def build_card(
                 .order_by(ReferralProgram.priority, ReferralCode.id)
             )
         ).all()
+        reach = await reach_of(session, customer_id)
         count, total, first_at, last_at, refunded, later = totals
         return CustomerCard(
             customer_id=customer.id,
@@ -312,6 +318,8 @@ async def build_card(
                 for f in follow_ups
             ),
             referral_codes=tuple(CodeEntry(code, key, name) for code, key, name in codes),
+            reach=reach,
+            preferred_platform=customer.preferred_platform,
         )
 
 

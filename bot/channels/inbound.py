@@ -25,6 +25,7 @@ from sqlalchemy import or_, select, update
 
 from models.channels import LAST_ERROR_MAX, InboundEvent
 from models.db import Database
+from models.reach import touch_last_seen
 from models.upsert import dialect_insert
 
 
@@ -94,6 +95,20 @@ class InboundStore:
         return StoredEvent(
             row_id, platform, app_id, event_id, kind, payload, attempts=state["attempts"]
         )
+
+    async def seen(self, *, platform: str, app_id: str, kind: str, value: str) -> None:
+        """A callback that starts no work still shows the user is around (the Official
+        Account's 48 h window): their identity's last-seen time moves to now."""
+        async with self._db.uow() as uow:
+            await touch_last_seen(
+                uow.session,
+                platform=platform,
+                app_id=app_id,
+                kind=kind,
+                value=value,
+                at=self._clock(),
+            )
+            await uow.commit()
 
     async def claim(self, row_id: int) -> StoredEvent | None:
         """Take an unfinished event whose previous worker is gone (or that waits for a retry)."""

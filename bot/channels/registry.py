@@ -13,24 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.channels.apis import build_apis
 from bot.channels.base import CallbackRequest, CallbackResponse
 from bot.channels.channel import Channel, ChannelDeps
 from bot.channels.dispatcher import Dispatcher, Handlers
-from bot.channels.feishu import api as feishu_api
 from bot.channels.feishu.adapter import FeishuChannel
 from bot.channels.inbound import InboundStore
 from bot.channels.media import MediaCache
-from bot.channels.outbound.caller import FEISHU_RULES, WECHAT_RULES, WECOM_RULES, ApiCaller
 from bot.channels.outbound.errors import SendResult
 from bot.channels.outbound.http import HttpTransport
 from bot.channels.outbound.log import OutboundLog
 from bot.channels.outbound.ratelimit import RateLimiter
-from bot.channels.outbound.tokens import Fetch, TokenCache
 from bot.channels.tasks import BackgroundTasks
 from bot.channels.telemetry import NoTelemetry, Telemetry
-from bot.channels.wechat import api as wechat_api
 from bot.channels.wechat.adapter import WeChatChannel
-from bot.channels.wecom import api as wecom_api
 from bot.channels.wecom.adapter import WeComChannel
 from bot.channels.wecom.robot import GroupRobot
 from bot.channels.worker import EventWorker, Processor
@@ -170,38 +166,16 @@ def build_channels(
     )
     registry = ChannelRegistry(options, http, limiter, tasks, worker, telemetry, settings)
 
-    def caller(rules_platform: str, app_id: str, base: str, fetch: Fetch) -> ApiCaller:
-        rules = {"wecom": WECOM_RULES, "wechat": WECHAT_RULES, "feishu": FEISHU_RULES}
-        kind = "tenant_access_token" if rules_platform == "feishu" else "access_token"
-        tokens = TokenCache(
-            db, platform=rules_platform, app_id=app_id, kind=kind, fetch=fetch, clock=clock
-        )
-        return ApiCaller(
-            rules[rules_platform],
-            app_id=app_id,
-            base_url=base,
-            http=http,
-            limiter=limiter,
-            tokens=tokens,
-            quota_backoff=options.quota_backoff,
-        )
-
+    apis = build_apis(
+        settings, db, clock=clock, http=http, limiter=limiter, quota_backoff=options.quota_backoff
+    )
     wecom = settings.wecom
-    if wecom is not None and wecom.token and wecom.aes_key:
-        secret = wecom.secret
+    if wecom is not None and apis.wecom is not None and wecom.token and wecom.aes_key:
         channel: Channel = WeComChannel(
             wecom.corp_id,
             deps,
             crypto=WxCallbackCrypto(wecom.token, wecom.aes_key, wecom.corp_id, enterprise=True),
-            api=wecom_api.WeComApi(
-                caller(
-                    "wecom",
-                    wecom.corp_id,
-                    wecom.api_base,
-                    lambda: wecom_api.fetch_token(http, wecom.api_base, wecom.corp_id, secret),
-                ),
-                wecom.agent_id,
-            ),
+            api=apis.wecom,
             media=MediaCache(TEMP_MEDIA_TTL),
         )
         registry.channels["wecom"] = channel
@@ -209,8 +183,7 @@ def build_channels(
         log.warning("wecom: token and EncodingAESKey missing, /wecom/callback is off")
 
     wechat = settings.wechat
-    if wechat is not None and wechat.token:
-        wsecret = wechat.secret
+    if wechat is not None and apis.wechat is not None and wechat.token:
         channel = WeChatChannel(
             wechat.app_id,
             deps,
@@ -220,14 +193,7 @@ def build_channels(
                 if wechat.aes_key
                 else None
             ),
-            api=wechat_api.WeChatApi(
-                caller(
-                    "wechat",
-                    wechat.app_id,
-                    wechat.api_base,
-                    lambda: wechat_api.fetch_token(http, wechat.api_base, wechat.app_id, wsecret),
-                )
-            ),
+            api=apis.wechat,
             media=MediaCache(TEMP_MEDIA_TTL),
             passive_budget=options.passive_budget,
         )
@@ -236,19 +202,11 @@ def build_channels(
         log.warning("wechat: token missing, /wechat/callback is off")
 
     feishu = settings.feishu
-    if feishu is not None:
-        fsecret = feishu.app_secret
+    if feishu is not None and apis.feishu is not None:
         channel = FeishuChannel(
             feishu.app_id,
             deps,
-            api=feishu_api.FeishuApi(
-                caller(
-                    "feishu",
-                    feishu.app_id,
-                    feishu.api_base,
-                    lambda: feishu_api.fetch_token(http, feishu.api_base, feishu.app_id, fsecret),
-                )
-            ),
+            api=apis.feishu,
             verification_token=feishu.verification_token,
             encrypt_key=feishu.encrypt_key,
             media=MediaCache(FEISHU_IMAGE_TTL),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.common import get_settings, open_database, run
+from bot.cli.customer_prefer import prefer_cmd
 from config import Settings
 from handlers.customer_card_text import render_card_text, render_match_list
 from models.customer_card import build_card, find_customers
@@ -16,6 +17,9 @@ RERUN_COMMAND = "fission customer show"
 @click.group("customer")
 def customer_group() -> None:
     """客户 / customers."""
+
+
+customer_group.add_command(prefer_cmd)
 
 
 @customer_group.command("show")

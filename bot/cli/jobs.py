@@ -21,6 +21,7 @@ _TEXT = {
         "skipped": "已有进程运行过这个时间点，跳过。",
         "done": "任务 {job} 已完成。",
         "broke": "任务 {job} 失败：{error}",
+        "disabled": "任务 {job} 未启用：它需要的平台没有配置。",
     },
     "en": {
         "header": "job         slot              status     duration error",
@@ -31,6 +32,7 @@ _TEXT = {
         "skipped": "Another process already ran this slot; skipped.",
         "done": "Job {job} finished.",
         "broke": "Job {job} failed: {error}",
+        "disabled": "Job {job} is not enabled: the platform it needs is not configured.",
     },
 }
 
@@ -81,13 +83,16 @@ def run_cmd(name: str) -> None:
     """立即运行一个任务 / run one job now (recorded like a scheduled run)."""
     settings = get_settings()
 
+    text = _text(settings)
+    if not JOBS[name].enabled(settings):
+        raise click.UsageError(text["disabled"].format(job=name))
+
     async def go() -> RunResult:
         async with open_database(settings) as db:
             scheduler = JobScheduler(db, settings)
             return await scheduler.run_job(name, system_clock().replace(microsecond=0))
 
     result = run(go)
-    text = _text(settings)
     if result.outcome == "failed":
         raise click.ClickException(text["broke"].format(job=name, error=result.error))
     click.echo(text["skipped"] if result.outcome == "skipped" else text["done"].format(job=name))

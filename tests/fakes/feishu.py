@@ -1,15 +1,20 @@
 """A fake Feishu open API (open.feishu.cn): tenant tokens, im/v1 messages with `uuid`
-de-duplication, image and file uploads, bot info."""
+de-duplication for an hour, users outside the bot's availability, image and file uploads, bot
+info."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from fakes.platform import FORM_BODY, JSON_BODY, FakePlatform
+from fakes.platform import FORM_BODY, JSON_BODY, FakeError, FakePlatform
+
+# Feishu drops a message whose `uuid` it has seen within the last hour.
+UUID_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,11 @@ class FakeFeishu(FakePlatform):
         self.rate_limit_reset = 7
         self.delivered: list[dict[str, Any]] = []  # messages a user would actually see
         self.files: dict[str, UploadedFile] = {}  # by file_key
-        self._by_uuid: dict[str, str] = {}
+        # open_ids outside the app's availability (or who left the company): 230013.
+        self.unavailable: set[str] = set()
+        # open_ids of another app or nobody: 99992361.
+        self.foreign_ids: set[str] = set()
+        self._by_uuid: dict[str, tuple[str, datetime]] = {}
         super().__init__()
 
     def routes(self) -> None:
@@ -79,18 +88,30 @@ class FakeFeishu(FakePlatform):
             failure = self.injected(request.path)
             if failure is not None:
                 return failure
-            return web.json_response({"code": 0, "msg": "success", **answer(request)})
+            try:
+                body = answer(request)
+            except FakeError as refusal:
+                return web.json_response({"code": refusal.code, "msg": refusal.message}, status=400)
+            return web.json_response({"code": 0, "msg": "success", **body})
 
         return view
 
     def _message(self, request: web.Request) -> dict[str, Any]:
         body = request[JSON_BODY]
         uuid = body.get("uuid")
+        now = self.clock()
         if uuid and uuid in self._by_uuid:
-            return {"data": {"message_id": self._by_uuid[uuid]}}
+            message_id, sent_at = self._by_uuid[uuid]
+            if now - sent_at < UUID_WINDOW:
+                return {"data": {"message_id": message_id}}
+        if request.query.get("receive_id_type") == "open_id":
+            if body["receive_id"] in self.foreign_ids:
+                raise FakeError(99992361, "open_id cross app")
+            if body["receive_id"] in self.unavailable:
+                raise FakeError(230013, "Bot has NO availability to this user.")
         message_id = self.next_id("om_")
         if uuid:
-            self._by_uuid[uuid] = message_id
+            self._by_uuid[uuid] = (message_id, now)
         self.delivered.append(
             {
                 "receive_id_type": request.query.get("receive_id_type"),

@@ -1,4 +1,4 @@
-"""A fake WeCom server API (qyapi.weixin.qq.com)."""
+"""A fake WeCom server API (qyapi.weixin.qq.com); customer mass messages in fakes/wecom_mass.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.platform import FILENAMES, FORM_BODY, JSON_BODY, FakePlatform
+from fakes.platform import FILENAMES, FORM_BODY, JSON_BODY, WeixinPlatform
+from fakes.wecom_mass import MassMessages
 
 CODES = {
     "quota": (45009, "api freq out of limit"),
@@ -23,7 +24,7 @@ class Media:
     content: bytes
 
 
-class FakeWeCom(FakePlatform):
+class FakeWeCom(WeixinPlatform):
     def __init__(self, corp_id: str, secret: str) -> None:
         self.corp_id = corp_id
         self.secret = secret
@@ -32,6 +33,7 @@ class FakeWeCom(FakePlatform):
         self.media: dict[str, Media] = {}  # temporary media by media_id
         self.delivered: list[dict[str, Any]] = []  # app messages members received
         super().__init__()
+        self.mass = MassMessages(lambda: self.clock(), self.next_id)
 
     def routes(self) -> None:
         r = self.app.router
@@ -42,6 +44,26 @@ class FakeWeCom(FakePlatform):
         r.add_get("/cgi-bin/externalcontact/get", self.api(self._contact))
         r.add_post("/cgi-bin/externalcontact/groupchat/get", self.api(self._group_chat))
         r.add_post("/cgi-bin/webhook/send", self.robot)
+        contact = "/cgi-bin/externalcontact"
+        r.add_post(
+            f"{contact}/add_msg_template", self.api(lambda req: self.mass.add(req[JSON_BODY]))
+        )
+        r.add_post(
+            f"{contact}/remind_groupmsg_send",
+            self.api(lambda req: self.mass.remind(req[JSON_BODY])),
+        )
+        r.add_post(
+            f"{contact}/cancel_groupmsg_send",
+            self.api(lambda req: self.mass.cancel(req[JSON_BODY])),
+        )
+        r.add_post(
+            f"{contact}/get_groupmsg_task",
+            self.api(lambda req: self.mass.task_list(req[JSON_BODY])),
+        )
+        r.add_post(
+            f"{contact}/get_groupmsg_send_result",
+            self.api(lambda req: self.mass.send_results(req[JSON_BODY])),
+        )
 
     def error(self, kind: str) -> web.Response:
         if kind == "server_error":
@@ -57,19 +79,6 @@ class FakeWeCom(FakePlatform):
         return web.json_response(
             {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.expires_in}
         )
-
-    def api(self, answer: Any) -> Any:
-        async def view(request: web.Request) -> web.Response:
-            token = request.query.get("access_token", "")
-            if token not in self.valid_tokens:
-                code = 42001 if token in self.issued_tokens else 40014
-                return web.json_response({"errcode": code, "errmsg": "access_token expired"})
-            failure = self.injected(request.path)
-            if failure is not None:
-                return failure
-            return web.json_response({"errcode": 0, "errmsg": "ok", **answer(request)})
-
-        return view
 
     def _upload(self, request: web.Request) -> dict[str, Any]:
         kind = request.query.get("type", "")

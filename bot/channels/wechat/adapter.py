@@ -32,7 +32,7 @@ from bot.channels.outbound.errors import (
 from bot.channels.safexml import parse_xml
 from bot.channels.security import require_fresh, require_signature, wechat_signature
 from bot.channels.wechat.api import WeChatApi
-from bot.channels.wechat.events import parse_callback
+from bot.channels.wechat.events import interaction_openid, parse_callback
 from bot.channels.wechat.render import caption_of, passive_text_xml, reply_text
 from bot.channels.worker import PassiveSlot
 from bot.channels.wxcrypto import WxCallbackCrypto
@@ -92,6 +92,12 @@ class WeChatChannel(Channel):
         parsed = parse_callback(doc, plaintext, app_id=self.app_id, now=self.deps.clock())
         if parsed.kind == IGNORED:
             new = await self.accept(parsed)
+            openid = interaction_openid(doc)
+            if new and openid is not None:
+                # A message of another type or a menu click opens the 48 h window too.
+                await self.deps.store.seen(
+                    platform=self.platform, app_id=self.app_id, kind="openid", value=openid
+                )
             return CallbackResponse.text(SUCCESS, result="ignored" if new else "duplicate")
         slot = PassiveSlot()
         if not await self.accept(parsed, slot):

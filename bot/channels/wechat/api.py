@@ -57,7 +57,10 @@ class WeChatApi:
         }
         if url:
             body["url"] = url
-        answer = await self._caller.call("POST", "/cgi-bin/message/template/send", json_body=body)
+        # Not repeated after a 5xx or timeout: WeChat does not de-duplicate template messages.
+        answer = await self._caller.call(
+            "POST", "/cgi-bin/message/template/send", json_body=body, idempotent=False
+        )
         return str(answer.get("msgid", ""))
 
     async def upload_image(self, png: bytes) -> str:

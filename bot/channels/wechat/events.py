@@ -7,6 +7,8 @@
 - every other message or event → stored as ignored and answered "success". Events are read from
   the XML here, not through wechatpy: it returns an `UnknownMessage` without `event` for any
   type it does not know (the subscription-message events, for one).
+- a message of another type and a click / scan menu event still count as an interaction
+  (`interaction_openid`): they open the 48 h customer-service window like a text does.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from bot.channels.safexml import XmlDoc
 from handlers.events import ChatMessage, JoinEvent
 
 SCENE_PREFIX = "qrscene_"
+# What opens the 48 h customer-service window besides text messages and joins: any message, and
+# these menu events (a plain link menu, `VIEW`, does not; nor do location reports).
+INTERACTION_EVENTS = ("click", "scancode_push", "scancode_waitmsg")
 
 
 def parse_callback(doc: XmlDoc, plaintext: str, *, app_id: str, now: datetime) -> Parsed:
@@ -79,3 +84,12 @@ def _text(
         received_at=now,
     )
     return Parsed("message", msg_id, {"event": message_to_json(msg), "route": route})
+
+
+def interaction_openid(doc: XmlDoc) -> str | None:
+    """The follower behind an ignored callback that still counts as an interaction, or None."""
+    msg_type = doc.get("MsgType").strip().lower()
+    event = doc.get("Event").strip().lower()
+    if msg_type == "event" and event not in INTERACTION_EVENTS:
+        return None
+    return doc.get("FromUserName").strip() or None

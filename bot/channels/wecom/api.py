@@ -4,6 +4,8 @@ https://qyapi.weixin.qq.com for it, which is why its HTTP client is not used).""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.outbound.caller import ApiCaller
@@ -16,6 +18,20 @@ PER_MEMBER_PER_MINUTE = 30
 PER_MEMBER_PER_HOUR = 1000
 # media/upload takes files (type=file) up to 20 MB.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+
+# `get_groupmsg_task` / `get_groupmsg_send_result` return at most this many rows per page.
+RESULT_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """One customer of a mass-message task: status 0 not sent yet, 1 sent, 2 not the sender's
+    contact (any more), 3 not sent because the customer already received their mass messages
+    (the corp's 4 a month, or this staff member's one a day)."""
+
+    external_userid: str
+    status: int
+    send_time: int | None
 
 
 async def fetch_token(
@@ -108,3 +124,85 @@ class WeComApi:
         )
         chat = body.get("group_chat")
         return chat if isinstance(chat, dict) else {}
+
+    async def add_msg_template(
+        self, sender: str, external_userids: Sequence[str], text: str
+    ) -> tuple[str, list[str]]:
+        """A customer mass-message task (`chat_type` single) for `sender` to confirm in the
+        app: (msgid, the external_userids the platform left out). Not repeated after a 5xx or
+        timeout: a second task would ask the staff member to confirm the same message twice."""
+        body = await self._caller.call(
+            "POST",
+            "/cgi-bin/externalcontact/add_msg_template",
+            json_body={
+                "chat_type": "single",
+                "external_userid": list(external_userids),
+                "sender": sender,
+                "text": {"content": text},
+            },
+            idempotent=False,
+        )
+        return str(body.get("msgid", "")), [str(item) for item in body.get("fail_list") or []]
+
+    async def remind_groupmsg_send(self, msgid: str) -> None:
+        """WeCom notifies the staff member of the task again (at most 3 times in 24 h)."""
+        await self._caller.call(
+            "POST", "/cgi-bin/externalcontact/remind_groupmsg_send", json_body={"msgid": msgid}
+        )
+
+    async def cancel_groupmsg_send(self, msgid: str) -> None:
+        """The task can no longer be sent."""
+        await self._caller.call(
+            "POST", "/cgi-bin/externalcontact/cancel_groupmsg_send", json_body={"msgid": msgid}
+        )
+
+    async def groupmsg_task_status(self, msgid: str, sender: str) -> tuple[int, int | None]:
+        """The sender's status on the task (0 not sent, 1 confirmed, 2 sent) and send time."""
+        cursor = ""
+        while True:
+            body = await self._caller.call(
+                "POST",
+                "/cgi-bin/externalcontact/get_groupmsg_task",
+                json_body={"msgid": msgid, "limit": RESULT_PAGE, "cursor": cursor},
+            )
+            for task in body.get("task_list") or []:
+                if task.get("userid") == sender:
+                    return int(task.get("status") or 0), _time(task.get("send_time"))
+            cursor = str(body.get("next_cursor") or "")
+            if not cursor:
+                return 0, None
+
+    async def groupmsg_send_results(
+        self, msgid: str, sender: str
+    ) -> AsyncIterator[list[SendResult]]:
+        """The task's per-customer results, one page at a time (paged by cursor)."""
+        cursor = ""
+        while True:
+            body = await self._caller.call(
+                "POST",
+                "/cgi-bin/externalcontact/get_groupmsg_send_result",
+                json_body={
+                    "msgid": msgid,
+                    "userid": sender,
+                    "limit": RESULT_PAGE,
+                    "cursor": cursor,
+                },
+            )
+            yield [
+                SendResult(
+                    str(item.get("external_userid") or ""),
+                    int(item.get("status") or 0),
+                    _time(item.get("send_time")),
+                )
+                for item in body.get("send_list") or []
+            ]
+            cursor = str(body.get("next_cursor") or "")
+            if not cursor:
+                return
+
+
+def _time(raw: object) -> int | None:
+    try:
+        return int(str(raw)) if raw not in (None, "", 0) else None
+    except ValueError:
+        return None
