@@ -49,6 +49,14 @@ WINBACK = "winback_declining"
 COMEBACK = "comeback_churned"
 
 
+def reference_hash(customer_id: int) -> int:
+    """The hash of models/campaigns/arms.py, written out in Python integers."""
+    x = customer_id & 0xFFFFFFFF
+    for _ in range(2):
+        x = ((x + (x >> 16)) * 0x45D9F3B) & 0xFFFFFFFF
+    return x + (x >> 16)
+
+
 def platform_settings(*, control_pct: int = 0) -> dict[str, Any]:
     """Every platform configured, the simulator on; no global control group unless asked."""
     return {

@@ -3,6 +3,7 @@ plain integer arithmetic, with the configured shares and independent of each oth
 
 from __future__ import annotations
 
+from campaign_world import reference_hash
 from sqlalchemy import Integer, column, select, table, text
 
 from models.campaigns.arms import control_bucket, customer_hash, holdout_bucket
@@ -11,14 +12,6 @@ from models.db import Database
 IDS = 100_000
 CONTROL_PCT = 5
 HOLDOUT_PCT = 10
-
-
-def reference_hash(customer_id: int) -> int:
-    """The hash of models/campaigns/arms.py, written out in Python integers."""
-    x = customer_id & 0xFFFFFFFF
-    for _ in range(2):
-        x = ((x + (x >> 16)) * 0x45D9F3B) & 0xFFFFFFFF
-    return x + (x >> 16)
 
 
 async def _buckets(db: Database, campaign_id: int) -> list[tuple[int, int, int]]:

@@ -19,6 +19,7 @@ from campaign_world import (
     deliveries,
     earlier_messages,
     fission,
+    reference_hash,
     row_counts,
     seed,
 )
@@ -293,3 +294,56 @@ async def test_cooldown_frequency_cap_and_the_wecom_monthly_limit(
         "排除原因：已退订 0，冷却期内 2，超过频次上限 2，企业微信本月群发次数已满 2，无法触达 0"
         in out
     )
+
+
+async def test_control_group_and_holdout_are_the_same_customers_every_run(
+    db: Database, tmp_path: Path
+) -> None:
+    """Control: 5% of all customers by id, for every campaign and run; holdout: the campaign's
+    10%, the same for each of its runs; neither ever gets a message."""
+    people = [
+        Person(f"D{n:03d}", stage="declining" if n % 2 else "churned", ids=(console(f"c{n}"),))
+        for n in range(300)
+    ]
+    ids = await seed(db, people)
+    await configure(db, WINBACK, enabled=True, cooldown_days=0)
+    await configure(db, "comeback_churned", enabled=True, cooldown_days=0)
+    env = cli_env(db.engine.url.render_as_string(hide_password=False), control_pct=5)
+    env["FISSION_MARKETING__MAX_MESSAGES"] = "10"
+    for key, at in (
+        (WINBACK, "2024-06-04T10:00"),
+        (WINBACK, "2024-06-11T10:00"),
+        ("comeback_churned", "2024-07-01T10:00"),
+    ):
+        code, out, err = await asyncio.to_thread(
+            fission, tmp_path, env, "campaign", "run", key, "--now", at
+        )
+        assert (code, err) == (0, ""), out
+
+    async with db.uow() as uow:
+        rows = (
+            await uow.session.execute(
+                select(
+                    CampaignRun.slot,
+                    CampaignRun.campaign_id,
+                    CampaignMember.customer_id,
+                    CampaignMember.arm,
+                ).join(CampaignRun, CampaignRun.id == CampaignMember.run_id)
+            )
+        ).all()
+        delivered = set(await uow.session.scalars(select(Delivery.customer_id)))
+        winback_id = rows[0].campaign_id
+    control = {n for n in ids.values() if reference_hash(n) % 100 < 5}
+    holdout = {n for n in ids.values() if (reference_hash(n) // 100 + winback_id * 37) % 100 < 10}
+    by_run: dict[object, dict[str, set[int]]] = {}
+    for slot, _, customer, arm in rows:
+        by_run.setdefault(slot, {}).setdefault(arm, set()).add(customer)
+    declining = {ids[p.ext] for p in people if p.stage == "declining"}
+    churned = {ids[p.ext] for p in people if p.stage == "churned"}
+    first, second, comeback = (by_run[slot] for slot in sorted(by_run))
+    assert first["control"] == second["control"] == control & declining
+    assert comeback["control"] == control & churned
+    assert first["holdout"] == second["holdout"] == (holdout & declining) - control
+    assert first["treatment"] == second["treatment"] == declining - control - holdout
+    assert not delivered & (control | first["holdout"])
+    assert 3 <= len(control) <= 27  # about 5% of 300

@@ -12,7 +12,7 @@ from __future__ import annotations
 import string
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.campaigns import CampaignConfig
 from config.referral import CouponTemplateConfig, check_unique_keys
+from models.campaigns.schedule import crontab_trigger
 from models.campaigns.tables import Campaign
 from models.referral.reward_tables import CouponTemplate
 from models.referral.sync import SyncReport, apply_values, sync_coupon_templates
@@ -117,6 +118,14 @@ def _problems(
                 f"请在 [[coupon_templates]] 中添加）/ campaign {config.key!r}: unknown coupon "
                 f"template {template!r}"
             )
+        if config.schedule is not None:
+            try:
+                crontab_trigger(config.schedule, UTC)
+            except ValueError as exc:
+                problems.append(
+                    f"活动 {config.key} 的 schedule 不是有效的 crontab（{exc}）/ campaign "
+                    f"{config.key!r}: schedule is not a crontab line ({exc})"
+                )
         used = {field for _, field, _, _ in string.Formatter().parse(config.message) if field}
         coupon_words = "、".join("{" + v + "}" for v in _COUPON_VARIABLES if v in used)
         if template is None and coupon_words:
