@@ -41,7 +41,7 @@ from models.db import Database
 
 NOW = datetime(2024, 6, 4, 2, 0, tzinfo=UTC)
 TODAY = date(2024, 6, 4)
-WECOM_CORP = "ww-corp"
+WECOM_CORP = "wx5823bf96d3bd56c7"  # the published sample corp, as in tests/fakes
 WECHAT_APP = "wx-app"
 FEISHU_APP = "cli-app"
 APP_IDS = {"wecom": WECOM_CORP, "wechat": WECHAT_APP, "feishu": FEISHU_APP, "console": ""}
