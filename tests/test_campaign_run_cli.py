@@ -53,6 +53,13 @@ PEOPLE = [
         owner="wangwu",
         follows=("lisi", "wangwu"),
     ),
+    # Another owner (zhaoliu), followed after lisi: still the owner sends.
+    Person(
+        "T-wecom-owner-2",
+        ids=(("wecom", "wm-4", None),),
+        owner="zhaoliu",
+        follows=("zhaoliu", "lisi"),
+    ),
     # WeCom without anybody to send it (no follow, no owner): the console instead.
     Person("T-fallback", ids=(("wecom", "wm-3", LATER), console("c-fallback", EARLIER))),
     Person("X-opted-out", opted_out=True, ids=(console("c-opt"),)),
@@ -92,9 +99,9 @@ async def test_dry_run_reports_the_run_and_changes_nothing(db: Database, tmp_pat
     lines = out.splitlines()
     assert lines[:6] == [
         "活动预览：衰退客户挽回（winback_declining）· 2024-06-04 10:00 · 只是预览，不发放、不发送",
-        "目标客户 10 人：发送 6，活动对照组 0，全局对照组 0，排除 4",
+        "目标客户 11 人：发送 7，活动对照组 0，全局对照组 0，排除 4",
         "排除原因：已退订 1，冷却期内 1，超过频次上限 0，企业微信本月群发次数已满 0，无法触达 2",
-        "发送渠道：企业微信 2，公众号 1，飞书 1，模拟器 2",
+        "发送渠道：企业微信 3，公众号 1，飞书 1，模拟器 2",
         "阶段与分级：依据 2024-06-04 的生命周期结果",
         "示例消息（姓名已打码）：",
     ]
@@ -111,7 +118,7 @@ async def test_dry_run_reports_the_run_and_changes_nothing(db: Database, tmp_pat
     )
     assert (code, err) == (0, "")
     assert out.splitlines()[1:4] == lines[1:4]
-    assert "已发放优惠券 6 张，6 条消息已排队" in out
+    assert "已发放优惠券 7 张，7 条消息已排队" in out
 
     routed = {
         d.customer_id: (d.platform, d.route, d.recipient, d.sender, d.status)
@@ -124,6 +131,7 @@ async def test_dry_run_reports_the_run_and_changes_nothing(db: Database, tmp_pat
         ids["T-wechat"]: ("wechat", "wechat_cs", "o-wang", None, "queued"),
         ids["T-wecom-follower"]: ("wecom", "wecom_task", "wm-1", "lisi", "queued"),
         ids["T-wecom-owner"]: ("wecom", "wecom_task", "wm-2", "wangwu", "queued"),
+        ids["T-wecom-owner-2"]: ("wecom", "wecom_task", "wm-4", "zhaoliu", "queued"),
         ids["T-fallback"]: ("console", "console", "c-fallback", None, "queued"),
     }
     async with db.uow() as uow:
@@ -135,7 +143,7 @@ async def test_dry_run_reports_the_run_and_changes_nothing(db: Database, tmp_pat
         }
         coupons = {c.id: c for c in await s.scalars(select(Coupon))}
         sent = (await s.scalars(select(Delivery).where(Delivery.run_id == run.id))).all()
-    assert (run.audience, run.treatment, run.holdout, run.control) == (10, 6, 0, 0)
+    assert (run.audience, run.treatment, run.holdout, run.control) == (11, 7, 0, 0)
     assert run.slot == NOW and run.finished_at is not None
     assert run.excluded == {
         "opted_out": 1,
@@ -166,7 +174,7 @@ async def test_dry_run_reports_the_run_and_changes_nothing(db: Database, tmp_pat
         assert delivery.body == {"coupon_code": coupon.code}
         assert delivery.next_attempt_at == NOW
         assert delivery.deadline_at == NOW + timedelta(hours=48)
-    assert len(coupons) == 6
+    assert len(coupons) == 7
     assert all(m[3] is None for m in members.values() if m[0] != "treatment")
 
     # The same slot again (a retry, a second process): reported, nothing new.

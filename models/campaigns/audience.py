@@ -46,7 +46,7 @@ from sqlalchemy import (
 from config.campaigns import Audience, MarketingSettings
 from models.activity import Order
 from models.campaigns.arms import control_bucket, customer_hash, holdout_bucket
-from models.campaigns.routing import WECOM, Route, best_routes
+from models.campaigns.routing import WECOM, Route, chosen_identity, identities, routed_columns
 from models.campaigns.tables import EXCLUSIONS, Delivery
 from models.clock import age_at_least, day_start, local_date
 from models.customer import Customer, CustomerTag
@@ -126,26 +126,19 @@ def reason_of(verdict: ColumnElement[Any]) -> ColumnElement[str | None]:
 
 
 def _audience(t: Targeting) -> Select[Any]:
+    """Every open customer the audience rules select, with their hash and chosen route."""
     c = Customer.__table__.c
     stage = StageAssignment.__table__
-    best = best_routes(t.routes)
     query = (
         select(
             c.id.label("customer_id"),
             c.marketing_opt_out,
+            c.owner_staff_id,
             stage.c.stage,
             customer_hash(c.id).label("hashed"),
-            best.c.platform,
-            best.c.app_id,
-            best.c.route,
-            best.c.recipient,
-            best.c.sender,
+            chosen_identity(c.id, c.owner_staff_id, t.routes).label("identity_id"),
         )
-        .select_from(
-            Customer.__table__.outerjoin(stage, stage.c.customer_id == c.id).outerjoin(
-                best, best.c.customer_id == c.id
-            )
-        )
+        .select_from(Customer.__table__.outerjoin(stage, stage.c.customer_id == c.id))
         # A closed account (注销 / 取消合作) asked for no more contact; it is not in any audience.
         .where(c.status == "open")
     )
@@ -176,7 +169,16 @@ def _audience(t: Targeting) -> Select[Any]:
             query = query.where(
                 last >= day_start(t.today - timedelta(days=audience.last_order_max_days), t.tz)
             )
-    return query
+    # OFFSET 0: computed once per customer, then the chosen identity joined by its id.
+    base = query.offset(0).subquery("audience_base")
+    identity = identities()
+    return select(
+        base.c.customer_id,
+        base.c.marketing_opt_out,
+        base.c.stage,
+        base.c.hashed,
+        *routed_columns(identity, base.c.owner_staff_id, t.routes),
+    ).select_from(base.outerjoin(identity, identity.c.id == base.c.identity_id))
 
 
 def _counted(customer_id: ColumnElement[Any], since: datetime) -> ColumnElement[bool]:

@@ -10,6 +10,11 @@ contact confirms (DESIGN §4), so a WeCom identity counts only with a sender: th
 owner when the owner follows them, else the staff member who added them most recently
 (`wecom_follows`), else the owner's WeCom account when the follow is not known (contacts added
 before Fission heard the callbacks). Without any, the next platform is tried.
+
+The choice is a correlated subquery per customer (`chosen_identity`, through the index on
+`customer_identities.customer_id`); the caller selects it in a subquery fenced with OFFSET 0
+and joins the chosen identity by its id (`routed_columns`). Joining a window-ranked table of
+every identity instead made SQLite scan that table once per customer.
 """
 
 from __future__ import annotations
@@ -18,22 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    String,
-    Subquery,
-    and_,
-    case,
-    false,
-    func,
-    literal,
-    null,
-    or_,
-    select,
-)
+from sqlalchemy import String, and_, case, false, func, literal, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from config import Settings
 from models.customer import USER_ID_KINDS, Customer, CustomerIdentity
+from models.lifecycle.store import table_of
 from models.staff import Staff, StaffIdentity
 from models.wecom_follows import WecomFollow
 
@@ -66,10 +62,25 @@ def configured_routes(settings: Settings) -> list[Route]:
     return routes
 
 
-def best_routes(routes: Sequence[Route]) -> Subquery:
-    """One row per reachable customer: customer_id, platform, app_id, route, recipient, sender."""
-    ci = CustomerIdentity.__table__.alias("ci")
-    owner = Customer.__table__.alias("owner_of")
+def identities() -> NamedFromClause[Any]:
+    """The `customer_identities` alias the chosen identity is joined as."""
+    return table_of(CustomerIdentity).alias("route_identity")
+
+
+def chosen_identity(
+    customer_id: ColumnElement[Any], owner_staff_id: ColumnElement[Any], routes: Sequence[Route]
+) -> ColumnElement[Any]:
+    """The id of the identity a message to the customer goes to, or NULL: unreachable."""
+    ci = CustomerIdentity.__table__.alias("candidate")
+    me = table_of(Customer).alias("candidate_owner")
+    # Looked up through the candidate: SQLite does not resolve an outer column in the ORDER BY
+    # of a correlated subquery.
+    preferred = (
+        select(me.c.preferred_platform)
+        .where(me.c.id == ci.c.customer_id)
+        .correlate_except(me)
+        .scalar_subquery()
+    )
     on_route = or_(
         false(),
         *(
@@ -81,57 +92,54 @@ def best_routes(routes: Sequence[Route]) -> Subquery:
             for r in routes
         ),
     )
+    has_sender = or_(
+        ci.c.platform != WECOM,
+        wecom_sender(ci.c.app_id, ci.c.value, owner_staff_id).is_not(None),
+    )
+    return (
+        select(ci.c.id)
+        .where(ci.c.customer_id == customer_id, on_route, has_sender)
+        .order_by(
+            case((ci.c.platform == preferred, 0), else_=1),
+            case((ci.c.last_seen_at.is_(None), 1), else_=0),
+            ci.c.last_seen_at.desc(),
+            ci.c.id.desc(),
+        )
+        .limit(1)
+        .correlate_except(ci)
+        .scalar_subquery()
+    )
+
+
+def routed_columns(
+    identity: NamedFromClause[Any], owner_staff_id: ColumnElement[Any], routes: Sequence[Route]
+) -> list[ColumnElement[Any]]:
+    """platform, app_id, route, recipient and sender of the joined chosen identity."""
+    c = identity.c
     route_name: ColumnElement[Any] = (
-        case(*((ci.c.platform == r.platform, literal(r.route, String)) for r in routes))
+        case(*((c.platform == r.platform, literal(r.route, String)) for r in routes))
         if routes
         else null()
     )
     sender = case(
-        (ci.c.platform == WECOM, _wecom_sender(ci.c.app_id, ci.c.value, owner.c.owner_staff_id)),
+        (c.platform == WECOM, wecom_sender(c.app_id, c.value, owner_staff_id)),
         else_=null(),
     )
-    candidates = (
-        select(
-            ci.c.customer_id,
-            ci.c.platform,
-            ci.c.app_id,
-            route_name.label("route"),
-            ci.c.value.label("recipient"),
-            sender.label("sender"),
-            ci.c.last_seen_at,
-            ci.c.id.label("identity_id"),
-            owner.c.preferred_platform,
-        )
-        .join(owner, owner.c.id == ci.c.customer_id)
-        .where(on_route)
-        .subquery("route_candidates")
-    )
-    k = candidates.c
-    rank = func.row_number().over(
-        partition_by=k.customer_id,
-        order_by=(
-            case((k.platform == k.preferred_platform, 0), else_=1),
-            case((k.last_seen_at.is_(None), 1), else_=0),
-            k.last_seen_at.desc(),
-            k.identity_id.desc(),
-        ),
-    )
-    ranked = (
-        select(k.customer_id, k.platform, k.app_id, k.route, k.recipient, k.sender, rank.label("n"))
-        .where(or_(k.platform != WECOM, k.sender.is_not(None)))
-        .subquery("ranked_routes")
-    )
-    r = ranked.c
-    return (
-        select(r.customer_id, r.platform, r.app_id, r.route, r.recipient, r.sender)
-        .where(r.n == 1)
-        .subquery("best_routes")
-    )
+    return [
+        c.platform,
+        c.app_id,
+        route_name.label("route"),
+        c.value.label("recipient"),
+        sender.label("sender"),
+    ]
 
 
-def _wecom_sender(
-    app_id: ColumnElement[Any], external_userid: ColumnElement[Any], owner_staff_id: Any
+def wecom_sender(
+    app_id: ColumnElement[Any],
+    external_userid: ColumnElement[Any],
+    owner_staff_id: ColumnElement[Any],
 ) -> ColumnElement[Any]:
+    """The WeCom userid that sends to this external contact, or NULL."""
     si = StaffIdentity.__table__.alias("owner_account")
     st = Staff.__table__.alias("owner_staff")
     owner_account = (
@@ -140,6 +148,7 @@ def _wecom_sender(
         .where(si.c.staff_id == owner_staff_id, si.c.platform == WECOM, st.c.active.is_(True))
         .order_by(si.c.id)
         .limit(1)
+        .correlate_except(si, st)
         .scalar_subquery()
     )
     f = WecomFollow.__table__.alias("follow")
@@ -150,6 +159,7 @@ def _wecom_sender(
         select(f.c.staff_userid)
         .where(following, f.c.staff_userid == owner_account)
         .limit(1)
+        .correlate_except(f)
         .scalar_subquery()
     )
     latest_follower = (
@@ -157,6 +167,7 @@ def _wecom_sender(
         .where(following)
         .order_by(f.c.followed_at.desc(), f.c.id.desc())
         .limit(1)
+        .correlate_except(f)
         .scalar_subquery()
     )
     return func.coalesce(owner_following, latest_follower, owner_account)

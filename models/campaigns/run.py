@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import BigInteger, Integer, String, and_, exists, func, insert, literal, select
+from sqlalchemy import BigInteger, Integer, String, exists, func, insert, literal, select
 from sqlalchemy import text as sql_text
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,12 @@ from models.base import UTCDateTime
 from models.campaigns.audience import Targeting, arm_of, reason_of, verdicts
 from models.campaigns.catalog import CampaignError
 from models.campaigns.preview import expiry_text, fill_message
-from models.campaigns.routing import best_routes, configured_routes
+from models.campaigns.routing import (
+    chosen_identity,
+    configured_routes,
+    identities,
+    routed_columns,
+)
 from models.campaigns.tables import EXCLUSIONS, Campaign, CampaignMember, CampaignRun, Delivery
 from models.customer import PLATFORMS, Customer
 from models.lifecycle.sqljson import json_object
@@ -255,33 +260,39 @@ async def _queue_deliveries(
     transaction) is recorded as unreachable instead: every treatment member has a delivery."""
     members = table_of(CampaignMember)
     m = members.c
-    best = best_routes(targeting.routes)
+    customers = table_of(Customer)
+    c = customers.c
+    routes = targeting.routes
+    treated = (
+        select(
+            m.customer_id,
+            c.owner_staff_id,
+            chosen_identity(m.customer_id, c.owner_staff_id, routes).label("identity_id"),
+        )
+        .select_from(members.join(customers, c.id == m.customer_id))
+        .where(m.run_id == run_id, m.arm == "treatment")
+        .offset(0)
+        .subquery("treated")
+    )
+    identity = identities()
     dialect = session.get_bind().dialect.name
     stamp = literal(now, UTCDateTime())
     columns = ["run_id", "campaign_id", "customer_id", "platform", "app_id", "route"]
     columns += ["recipient", "sender", "body", "status", "attempts", "next_attempt_at"]
     columns += ["deadline_at", "created_at", "updated_at"]
-    source = (
-        select(
-            literal(run_id, BigInteger),
-            literal(campaign_id, BigInteger),
-            m.customer_id,
-            best.c.platform,
-            best.c.app_id,
-            best.c.route,
-            best.c.recipient,
-            best.c.sender,
-            json_object(dialect, []),
-            literal("queued", String),
-            literal(0, Integer),
-            stamp,
-            literal(deadline, UTCDateTime()),
-            stamp,
-            stamp,
-        )
-        .select_from(members.join(best, best.c.customer_id == m.customer_id))
-        .where(m.run_id == run_id, m.arm == "treatment")
-    )
+    source = select(
+        literal(run_id, BigInteger),
+        literal(campaign_id, BigInteger),
+        treated.c.customer_id,
+        *routed_columns(identity, treated.c.owner_staff_id, routes),
+        json_object(dialect, []),
+        literal("queued", String),
+        literal(0, Integer),
+        stamp,
+        literal(deadline, UTCDateTime()),
+        stamp,
+        stamp,
+    ).select_from(treated.join(identity, identity.c.id == treated.c.identity_id))
     await session.execute(insert(table_of(Delivery)).from_select(columns, source))
     d = Delivery.__table__.c
     await session.execute(
@@ -318,35 +329,34 @@ async def _issue_coupons(
     )
     cp = Coupon.__table__.c
     # This run's coupon of each member: issued by this call (its id range), to them, now.
-    coupon_of_member = (
-        select(func.max(cp.id))
+    issued = (
+        select(cp.customer_id, func.max(cp.id).label("coupon_id"))
         .where(
-            cp.customer_id == m.customer_id,
             cp.template_id == template.id,
             cp.source == "campaign",
             cp.issued_at == now,
             cp.id.between(min(ids), max(ids)),
         )
-        .scalar_subquery()
+        .group_by(cp.customer_id)
+        .subquery("issued")
     )
     await session.execute(
         sql_update(members)
-        .where(m.run_id == run_id, m.arm == "treatment")
-        .values(coupon_id=coupon_of_member)
+        .where(m.run_id == run_id, m.arm == "treatment", m.customer_id == issued.c.customer_id)
+        .values(coupon_id=issued.c.coupon_id)
     )
     deliveries = table_of(Delivery)
     d = deliveries.c
-    code = (
-        select(cp.code)
-        .join(members, m.coupon_id == cp.id)
-        .where(and_(m.run_id == d.run_id, m.customer_id == d.customer_id))
-        .scalar_subquery()
-    )
     dialect = session.get_bind().dialect.name
     await session.execute(
         sql_update(deliveries)
-        .where(d.run_id == run_id)
-        .values(body=json_object(dialect, [("coupon_code", code)]))
+        .where(
+            d.run_id == run_id,
+            m.run_id == run_id,
+            m.customer_id == d.customer_id,
+            cp.id == m.coupon_id,
+        )
+        .values(body=json_object(dialect, [("coupon_code", cp.code)]))
     )
     return len(ids)
 
