@@ -115,13 +115,7 @@ async def run_campaign(
         .on_conflict_do_nothing(index_elements=["campaign_id", "slot"])
         .returning(runs.c.id)
     )
-    base: dict[str, Any] = {
-        "key": campaign.key,
-        "name": campaign.name,
-        "slot": slot,
-        "dry_run": False,
-        "stages_as_of": await session.scalar(latest_run_as_of()),
-    }
+    base = await _described(session, campaign, slot, dry_run=False)
     if run_id is None:
         return RunSummary(**base, already_ran=True)
     v = verdicts(targeting).c
@@ -198,15 +192,21 @@ async def preview_campaign(
         _sample(campaign, template, settings, now, platform, name, external_id)
         for platform, name, external_id in sample_rows.all()
     )
-    base: dict[str, Any] = {
+    base = await _described(session, campaign, now, dry_run=True)
+    return _tally(base | {"samples": samples}, verdict_counts, platforms)
+
+
+async def _described(
+    session: AsyncSession, campaign: Campaign, slot: datetime, *, dry_run: bool
+) -> dict[str, Any]:
+    """What every summary of a run says besides its counts."""
+    return {
         "key": campaign.key,
         "name": campaign.name,
-        "slot": now,
-        "dry_run": True,
+        "slot": slot,
+        "dry_run": dry_run,
         "stages_as_of": await session.scalar(latest_run_as_of()),
-        "samples": samples,
     }
-    return _tally(base, verdict_counts, platforms)
 
 
 def _targeting(campaign: Campaign, settings: Settings, now: datetime) -> Targeting:

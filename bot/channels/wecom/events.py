@@ -84,17 +84,21 @@ def _text(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed
     return Parsed("message", msg_id, {"event": message_to_json(msg), "route": {"touser": sender}})
 
 
-def _contact_added(doc: XmlDoc, *, corp_id: str) -> Parsed:
-    external = doc.require("ExternalUserID")
-    staff = doc.get("UserID").strip()
-    occurred = create_time(doc)
-    event_id = event_key(
+def _contact_event_id(doc: XmlDoc, staff: str, external: str) -> str:
+    return event_key(
         doc.get("FromUserName").strip() or "sys",
         doc.require("CreateTime"),
         doc.get("ChangeType").strip(),
         staff,
         external,
     )
+
+
+def _contact_added(doc: XmlDoc, *, corp_id: str) -> Parsed:
+    external = doc.require("ExternalUserID")
+    staff = doc.get("UserID").strip()
+    occurred = create_time(doc)
+    event_id = _contact_event_id(doc, staff, external)
     join = JoinEvent(
         platform="wecom",
         app_id=corp_id,
@@ -114,13 +118,7 @@ def _contact_added(doc: XmlDoc, *, corp_id: str) -> Parsed:
 def _contact_removed(doc: XmlDoc) -> Parsed:
     external = doc.require("ExternalUserID")
     staff = doc.require("UserID")
-    event_id = event_key(
-        doc.get("FromUserName").strip() or "sys",
-        doc.require("CreateTime"),
-        doc.get("ChangeType").strip(),
-        staff,
-        external,
-    )
+    event_id = _contact_event_id(doc, staff, external)
     follow = _follow(staff, external, create_time(doc), following=False)
     return Parsed("follow", event_id, {"follow": follow})
 
