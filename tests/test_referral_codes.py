@@ -215,6 +215,8 @@ async def test_the_default_program_exists_from_the_first_upgrade(world: World) -
     templates = (await world.session.execute(select(CouponTemplate))).scalars()
     assert sorted((t.name, t.value_fen) for t in templates) == [
         ("3人达成奖 ¥50", 5000),
+        ("回归礼券 ¥50", 5000),  # the default campaigns' (migration 0009)
         ("好友专享券 ¥20", 2000),
+        ("老客回馈券 ¥30", 3000),
         ("邀请奖励券 ¥20", 2000),
     ]
