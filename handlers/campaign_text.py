@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
+from pydantic import ValidationError
+
 from config.campaigns import Audience, MarketingSettings
 from handlers.customer_card_text import stage_name
 from handlers.i18n import L, Localized, lang, tr
@@ -366,7 +368,10 @@ def _last_run(run: CampaignRun | None, locale: str, tz: tzinfo) -> str:
 
 
 def _audience(campaign: Campaign, locale: str) -> str:
-    audience = Audience.model_validate(campaign.audience)
+    try:
+        audience = Audience.model_validate(campaign.audience)
+    except ValidationError:  # edited by hand in the database: show it as it is
+        return str(campaign.audience)
     zh = lang(locale) == "zh-CN"
     join = "、".join if zh else ", ".join
     parts = []
