@@ -24,18 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import SENDER_MEMBER
-from models.customer import CustomerIdentity
+from models.customer import USER_ID_KINDS, CustomerIdentity
 from models.reach import seen_later
 from models.staff import Staff, StaffIdentity
 from models.upsert import dialect_insert, ensure_customer
 
-# The identity kind a platform's user id is stored under, and its cross-app union id kind.
-USER_ID_KINDS = {
-    "wecom": "external_userid",
-    "wechat": "openid",
-    "feishu": "open_id",
-    "console": "console_id",
-}
 # The kind of an organisation member's id (`ChatMessage.sender_kind == SENDER_MEMBER`).
 MEMBER_ID_KINDS = {"wecom": "userid"}
 UNION_ID_KINDS = {"wecom": "unionid", "wechat": "unionid", "feishu": "union_id"}

@@ -22,6 +22,8 @@ from jobs.leader import Leadership
 from jobs.runs import RunResult, mark_interrupted, run_slot
 from jobs.tasks import JOBS, JobContext, JobSpec, latest_slot
 from models.db import Database
+from models.error_text import error_text
+from models.job_runs import ERROR_MAX
 
 log = logging.getLogger(__name__)
 
@@ -111,20 +113,34 @@ class JobScheduler:
         log.info("scheduler stopped")
 
     async def catch_up(self) -> list[RunResult]:
-        """Run each job's latest slot if nobody has (a slot missed while everything was down)."""
+        """Run each job's latest slot if nobody has (a slot missed while everything was down).
+        Returns the outcomes of the slots claimed here; a job that claims its own slots (the
+        campaigns) runs too, and its slots are found in `job_runs` like any other."""
         results = []
-        for name in self.jobs:
+        for name, spec in self.jobs.items():
             result = await self._run_latest(name)
-            if result is not None:
+            if result is not None and not spec.claims_own_slots:
                 results.append(result)
         return results
 
     async def run_job(self, name: str, slot: datetime) -> RunResult:
         """Run `name` for `slot` (once: a slot already taken is skipped)."""
         spec = self.jobs[name]
+        if spec.claims_own_slots:
+            return await self._run_unclaimed(spec, slot)
         return await run_slot(
             self.db, name, slot, lambda: spec.work(self._context, slot), self.clock
         )
+
+    async def _run_unclaimed(self, spec: JobSpec, slot: datetime) -> RunResult:
+        """A job that claims its own slots: run it every time; a failure is logged, not
+        raised (the slots it ran recorded their own outcomes)."""
+        try:
+            await spec.work(self._context, slot)
+        except Exception as exc:  # like run_slot: a failing job never takes the server down
+            log.exception("job %s at %s failed", spec.name, slot.isoformat())
+            return RunResult(spec.name, slot, "failed", error_text(exc, limit=ERROR_MAX))
+        return RunResult(spec.name, slot, "succeeded")
 
     async def _run_due(self, name: str) -> RunResult | None:
         self._track_current()

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 LIFECYCLE = "lifecycle"
 SETTLE = "settle"
 WECOM_POLL = "wecom_poll"
+CAMPAIGNS = "campaigns"
 # Interval slots are counted from this local midnight, whatever day a process starts.
 _INTERVAL_ANCHOR = datetime(2000, 1, 1)
 # How far back to look for the latest fire time, widening until one is found.
@@ -56,6 +57,9 @@ class JobSpec:
     work: Work  # called with the context and the slot being run
     # Whether the job runs at all with these settings (a platform's job needs the platform).
     enabled: Callable[[Settings], bool] = _always
+    # The work claims the slots it runs itself (the campaigns job runs each campaign's own
+    # slots through `run_slot`), so its frequent ticks are not recorded in `job_runs`.
+    claims_own_slots: bool = False
 
 
 async def lifecycle_job(ctx: JobContext, slot: datetime) -> None:
@@ -95,6 +99,13 @@ async def wecom_poll_job(ctx: JobContext, slot: datetime) -> None:
     log.info("wecom mass messages: %s", summary)
 
 
+async def campaigns_job(ctx: JobContext, tick: datetime) -> None:
+    """Each switched-on campaign's slots that are due by `tick` (jobs/campaigns.py)."""
+    from jobs.campaigns import run_due_campaigns  # it imports this module
+
+    await run_due_campaigns(ctx, tick)
+
+
 def lifecycle_trigger(settings: Settings) -> BaseTrigger:
     return CronTrigger.from_crontab(settings.scheduler.lifecycle_cron, timezone=settings.tz)
 
@@ -115,12 +126,18 @@ def wecom_poll_trigger(settings: Settings) -> BaseTrigger:
     return _every(settings.scheduler.wecom_poll_minutes, settings)
 
 
+def campaigns_trigger(settings: Settings) -> BaseTrigger:
+    """Every minute: a campaign's crontab line may name any minute."""
+    return CronTrigger(minute="*", timezone=settings.tz)
+
+
 JOBS: dict[str, JobSpec] = {
     LIFECYCLE: JobSpec(LIFECYCLE, lifecycle_trigger, lifecycle_job),
     SETTLE: JobSpec(SETTLE, settle_trigger, settle_job),
     WECOM_POLL: JobSpec(
         WECOM_POLL, wecom_poll_trigger, wecom_poll_job, enabled=lambda s: s.wecom is not None
     ),
+    CAMPAIGNS: JobSpec(CAMPAIGNS, campaigns_trigger, campaigns_job, claims_own_slots=True),
 }
 
 

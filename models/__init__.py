@@ -18,6 +18,7 @@ from models.referral.reward_tables import Coupon, CouponTemplate, Reward, Reward
 from models.referral.tables import Invitation, ReferralClick, ReferralCode, ReferralProgram
 from models.staff import FollowUp, Staff, StaffIdentity
 from models.stages import CustomerGrade, LifecycleRun, StageAssignment, StageTransition
+from models.wecom_follows import WecomFollow
 
 __all__ = [
     "ActivityEvent",
@@ -50,6 +51,7 @@ __all__ = [
     "StaffIdentity",
     "StageAssignment",
     "StageTransition",
+    "WecomFollow",
     "WecomMassTask",
     "WecomTaskDelivery",
 ]

@@ -22,6 +22,13 @@ CUSTOMER_STATUSES = ("open", "closed")
 # an unknown customer, or a chat platform.
 CUSTOMER_SOURCES = ("import", "api", "order", "chat", "demo")
 PLATFORMS = ("wecom", "wechat", "feishu", "console")
+# The identity kind a customer's platform user id is stored under (the id messages go to).
+USER_ID_KINDS = {
+    "wecom": "external_userid",
+    "wechat": "openid",
+    "feishu": "open_id",
+    "console": "console_id",
+}
 
 
 class Customer(Base):

@@ -33,14 +33,14 @@ WECOM = [
     (
         "del_follow_user.xml",
         {},
-        "ignored",
-        "event:change_external_contact:del_follow_user",
+        "follow",  # the follow ends: a mass message's sender must follow the customer
+        None,
     ),
     (
         "del_external_contact.xml",
         {},
-        "ignored",
-        "event:change_external_contact:del_external_contact",
+        "follow",
+        None,
     ),
     ("change_external_chat_add_member.xml", {}, "group_change", None),
     ("change_external_tag.xml", {}, "ignored", "event:change_external_tag:create"),

@@ -203,7 +203,7 @@ async def test_help_shows_only_what_the_caller_may_use(db: Database) -> None:
     mine = ["invite", "points", "coupons", "myinvites", "unsubscribe", "subscribe", "help"]
     assert customer == mine
     assert agent == [*mine, "customer", "stage", "grade", "top", "funnel", "followup"]
-    assert manager == [*agent, "assign", "export"]
+    assert manager == [*agent, "assign", "export", "campaign"]
     assert admin == [*manager, "staff"]
     details = as_text(await say(ctx, "帮助 邀请", user="cust-zhang"))
     assert details.startswith("/invite（邀请、邀请码、海报）\n用法：/invite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli.campaign import campaign_group
 from bot.cli.common import CliState
 from bot.cli.customer import customer_group
 from bot.cli.db import db_group
@@ -49,3 +50,4 @@ main.add_command(program_group)
 main.add_command(jobs_group)
 main.add_command(outbox_cmd)
 main.add_command(worker_cmd)
+main.add_command(campaign_group)

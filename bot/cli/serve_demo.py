@@ -1,7 +1,9 @@
 """What `fission serve --demo` prepares before the server starts: a fresh SQLite demo database
 (synthetic customers, six months of lifecycle history), a console account for every demo staff
-member so the simulator can speak as them, and settings that point the server at it. The
-configured database is never touched; the simulator is served only with these (bot/cli/serve.py)."""
+member so the simulator can speak as them, the default campaigns switched on with a few
+declining and churned customers reachable in the simulator, and settings that point the server
+at it. The configured database is never touched; the simulator is served only with these
+(bot/cli/serve.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ from sqlalchemy.engine import make_url
 
 from config import Settings
 from handlers.staff_directory import ensure_console_identities
+from models.base import utcnow
 from models.clock import today
 from models.customer import Customer
 from models.db import Database
+from models.demo_campaigns import prepare_demo_campaigns
 from models.stages import StageAssignment
 
 DEMO_URL = "sqlite+aiosqlite:///./fission-demo.db"
@@ -65,6 +69,8 @@ async def prepare_demo(
         )
         async with db.uow() as uow:
             accounts = await ensure_console_identities(uow.session)
+            # After the lifecycle: who is declining or churned is known.
+            await prepare_demo_campaigns(uow.session, utcnow())
             await uow.commit()
         example = await _example_customer(db)
     finally:

@@ -30,6 +30,7 @@ from bot.web.keys import CONTAINER, SIMULATOR_CHANNEL
 from handlers.events import ChatMessage, HandlerContext, Reply
 from handlers.identities import link_identity, user_id_kind
 from models.customer import Customer
+from models.demo_campaigns import simulator_user_id
 from models.masking import mask_name, mask_phone
 from models.staff import Staff, StaffIdentity
 from models.stages import STAGES, StageAssignment
@@ -170,7 +171,7 @@ class _Views:
             customer = await session.get(Customer, int(key))
             if customer is None:
                 return None
-            user_id = f"sim-customer-{customer.id}"
+            user_id = simulator_user_id(customer.id)
             await link_identity(
                 session,
                 customer_id=customer.id,

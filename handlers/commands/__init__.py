@@ -14,6 +14,7 @@ def default_registry() -> CommandRegistry:
     from handlers.commands.help import router as help_router
     from handlers.commands.referral import router as referral_router
     from handlers.commands.staff.admin import router as staff_admin_router
+    from handlers.commands.staff.campaigns import router as staff_campaigns_router
     from handlers.commands.staff.customers import router as staff_customers_router
     from handlers.commands.staff.exports import router as staff_exports_router
     from handlers.commands.staff.followups import router as staff_followups_router
@@ -28,5 +29,6 @@ def default_registry() -> CommandRegistry:
         staff_reports_router,
         staff_followups_router,
         staff_exports_router,
+        staff_campaigns_router,
         staff_admin_router,
     )

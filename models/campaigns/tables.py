@@ -60,8 +60,8 @@ DELIVERY_STATUSES = (
 )
 # How a delivery reaches the customer (DESIGN §4): a WeCom mass-message task confirmed by staff,
 # an Official Account customer-service message (48 h window) or template message, a Feishu
-# message from the bot.
-ROUTES = ("wecom_task", "wechat_cs", "wechat_template", "feishu")
+# message from the bot, or the console channel of the web simulator (demo mode only).
+ROUTES = ("wecom_task", "wechat_cs", "wechat_template", "feishu", "console")
 RUN_STATUSES = ("running", "done", "failed")
 _DUE_SQL = "status IN ('queued', 'failed')"
 _SENDING_SQL = "status = 'sending'"
@@ -78,6 +78,9 @@ class Campaign(Base):
     key: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When it was last switched on: the scheduler runs no slot from before it (a monthly
+    # campaign enabled on the 20th does not send its 1st-of-the-month slot at once).
+    enabled_at: Mapped[datetime | None]
     # config.campaigns.Audience as JSON: stages, grades, tags, regions, industries, last-order
     # window in days.
     audience: Mapped[dict[str, Any]]

@@ -53,20 +53,12 @@ async def sync_programs(
     except ValueError as exc:
         raise ProgramConfigError(str(exc)) from exc
     report = SyncReport()
-    known = {t.key: t for t in (await session.execute(select(CouponTemplate))).scalars()}
-    for template_config in templates:
-        values = template_config.model_dump()
-        template = known.get(template_config.key)
-        if template is None:
-            session.add(CouponTemplate(**values, created_at=now, updated_at=now))
-            report.templates_created.append(template_config.key)
-        elif _apply(template, values, now):
-            report.templates_updated.append(template_config.key)
+    known = await sync_coupon_templates(session, templates, now, report)
     missing = sorted(
         (program.key, key)
         for program in programs
         for key in program.coupon_templates()
-        if key not in known and key not in {t.key for t in templates}
+        if key not in known
     )
     if missing:
         raise ProgramConfigError(
@@ -82,7 +74,7 @@ async def sync_programs(
             report.created.append(config.key)
             continue
         poster_changed = any(getattr(program, f) != values[f] for f in _POSTER_FIELDS)
-        if _apply(program, values, now):
+        if apply_values(program, values, now):
             if poster_changed:
                 program.version += 1
             report.updated.append(config.key)
@@ -104,6 +96,26 @@ async def sync_programs(
     )
     await session.flush()
     return report
+
+
+async def sync_coupon_templates(
+    session: AsyncSession,
+    templates: list[CouponTemplateConfig],
+    now: datetime,
+    report: SyncReport,
+) -> set[str]:
+    """Upsert `[[coupon_templates]]` by key (recorded in `report`); every template key known
+    afterwards. Shared by `fission program sync` and `fission campaign sync`."""
+    known = {t.key: t for t in (await session.execute(select(CouponTemplate))).scalars()}
+    for template_config in templates:
+        values = template_config.model_dump()
+        template = known.get(template_config.key)
+        if template is None:
+            session.add(CouponTemplate(**values, created_at=now, updated_at=now))
+            report.templates_created.append(template_config.key)
+        elif apply_values(template, values, now):
+            report.templates_updated.append(template_config.key)
+    return set(known) | {t.key for t in templates}
 
 
 def _program_values(config: ProgramConfig, tz: ZoneInfo, timezone: str) -> dict[str, Any]:
@@ -145,7 +157,7 @@ def _spec(spec: Any) -> dict[str, Any]:
     return spec.model_dump(mode="json", exclude_none=True) if spec is not None else {}
 
 
-def _apply(row: Any, values: dict[str, Any], now: datetime) -> bool:
+def apply_values(row: Any, values: dict[str, Any], now: datetime) -> bool:
     """Copy changed values onto the row; True when anything changed."""
     changed = False
     for name, value in values.items():

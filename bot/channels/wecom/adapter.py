@@ -32,6 +32,7 @@ from bot.channels.wecom.render import card_markdown
 from bot.channels.worker import PassiveSlot
 from bot.channels.wxcrypto import WxCallbackCrypto
 from handlers.events import CardReply, FileReply, ImageReply, JoinEvent, Reply, TextReply
+from models.wecom_follows import record_follow_change
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,29 @@ class WeComChannel(Channel):
         if not new:
             return CallbackResponse.text("", result="duplicate")
         return CallbackResponse.text("", result="ignored" if parsed.kind == IGNORED else "accepted")
+
+    async def process(self, event: StoredEvent, passive: PassiveSlot | None) -> None:
+        """Record a follow change first (idempotent, so a retried event is harmless), then do
+        the event's own work; a follow change alone has none."""
+        follow = event.payload.get("follow")
+        if isinstance(follow, dict):
+            await self._record_follow(follow)
+        if event.kind != "follow":
+            await super().process(event, passive)
+
+    async def _record_follow(self, follow: dict[str, Any]) -> None:
+        db = self.deps.handlers.ctx.db
+        async with db.uow() as uow:
+            await record_follow_change(
+                uow.session,
+                app_id=self.app_id,
+                external_userid=str(follow["external_userid"]),
+                staff_userid=str(follow["staff_userid"]),
+                at=datetime.fromisoformat(str(follow["at"])),
+                following=bool(follow["following"]),
+                now=self.deps.clock(),
+            )
+            await uow.commit()
 
     async def enrich_joins(self, joins: list[JoinEvent]) -> list[JoinEvent]:
         enriched = []

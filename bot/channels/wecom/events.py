@@ -5,7 +5,10 @@ customers (who reach the bot as external contacts and in customer groups): they 
 `sender_kind=SENDER_MEMBER` and go through wechatpy's WeCom parser. wechatpy parses the
 customer-contact events as unknown events, so those are read here:
 - `change_external_contact` / `add_external_contact` (or `add_half_external_contact`): a
-  customer added a staff member, `State` is the contact way's state → a referral join;
+  customer added a staff member, `State` is the contact way's state → a referral join, and
+  the staff member now follows the customer (`wecom_follows`, the sender of mass messages);
+- `change_external_contact` / `del_follow_user` (the customer deleted the staff member) or
+  `del_external_contact` (the staff member deleted the customer) → the follow ends;
 - `change_external_chat` / `update` / `add_member`: somebody joined a customer group; who, and
   through which join way's `state`, is only known from `externalcontact/groupchat/get`, which the
   worker calls after the callback has been answered.
@@ -26,6 +29,7 @@ from bot.channels.safexml import XmlDoc
 from handlers.events import SENDER_MEMBER, ChatMessage, JoinEvent
 
 CONTACT_ADDED = ("add_external_contact", "add_half_external_contact")
+CONTACT_REMOVED = ("del_follow_user", "del_external_contact")
 
 
 def create_time(doc: XmlDoc) -> datetime:
@@ -45,6 +49,8 @@ def parse_callback(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) 
     change = doc.get("ChangeType").strip()
     if event == "change_external_contact" and change in CONTACT_ADDED:
         return _contact_added(doc, corp_id=corp_id)
+    if event == "change_external_contact" and change in CONTACT_REMOVED:
+        return _contact_removed(doc)
     if (
         event == "change_external_chat"
         and change == "update"
@@ -80,17 +86,21 @@ def _text(doc: XmlDoc, plaintext: str, *, corp_id: str, now: datetime) -> Parsed
     return Parsed("message", msg_id, {"event": message_to_json(msg), "route": {"touser": sender}})
 
 
-def _contact_added(doc: XmlDoc, *, corp_id: str) -> Parsed:
-    external = doc.require("ExternalUserID")
-    staff = doc.get("UserID").strip()
-    occurred = create_time(doc)
-    event_id = event_key(
+def _contact_event_id(doc: XmlDoc, staff: str, external: str) -> str:
+    return event_key(
         doc.get("FromUserName").strip() or "sys",
         doc.require("CreateTime"),
         doc.get("ChangeType").strip(),
         staff,
         external,
     )
+
+
+def _contact_added(doc: XmlDoc, *, corp_id: str) -> Parsed:
+    external = doc.require("ExternalUserID")
+    staff = doc.get("UserID").strip()
+    occurred = create_time(doc)
+    event_id = _contact_event_id(doc, staff, external)
     join = JoinEvent(
         platform="wecom",
         app_id=corp_id,
@@ -101,7 +111,27 @@ def _contact_added(doc: XmlDoc, *, corp_id: str) -> Parsed:
         referral_code=referral_code_from_state(doc.get("State").strip()),
     )
     route = {"welcome_code": doc.get("WelcomeCode").strip(), "staff_userid": staff}
-    return Parsed("join", event_id, {"joins": [join_to_json(join)], "route": route})
+    payload = {"joins": [join_to_json(join)], "route": route}
+    if staff:
+        payload["follow"] = _follow(staff, external, occurred, following=True)
+    return Parsed("join", event_id, payload)
+
+
+def _contact_removed(doc: XmlDoc) -> Parsed:
+    external = doc.require("ExternalUserID")
+    staff = doc.require("UserID")
+    event_id = _contact_event_id(doc, staff, external)
+    follow = _follow(staff, external, create_time(doc), following=False)
+    return Parsed("follow", event_id, {"follow": follow})
+
+
+def _follow(staff: str, external: str, at: datetime, *, following: bool) -> dict[str, Any]:
+    return {
+        "staff_userid": staff,
+        "external_userid": external,
+        "at": at.isoformat(),
+        "following": following,
+    }
 
 
 def _group_members_added(doc: XmlDoc) -> Parsed:

@@ -10,7 +10,7 @@
   NOTIFY: its one worker polls.
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0009"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
