@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.cli.campaign_report import campaign_group
 from bot.cli.common import CliState
 from bot.cli.customer import customer_group
 from bot.cli.db import db_group
@@ -43,3 +44,4 @@ main.add_command(report_group)
 main.add_command(rewards_group)
 main.add_command(program_group)
 main.add_command(jobs_group)
+main.add_command(campaign_group)  # stand-in until the campaign group holds `report`

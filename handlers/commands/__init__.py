@@ -14,6 +14,7 @@ def default_registry() -> CommandRegistry:
     from handlers.commands.help import router as help_router
     from handlers.commands.referral import router as referral_router
     from handlers.commands.staff.admin import router as staff_admin_router
+    from handlers.commands.staff.campaign_report import router as campaign_report_router
     from handlers.commands.staff.customers import router as staff_customers_router
     from handlers.commands.staff.followups import router as staff_followups_router
     from handlers.commands.staff.reports import router as staff_reports_router
@@ -25,4 +26,5 @@ def default_registry() -> CommandRegistry:
         staff_reports_router,
         staff_followups_router,
         staff_admin_router,
+        campaign_report_router,
     )
