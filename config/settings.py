@@ -79,8 +79,10 @@ class SchedulerSettings(BaseModel):
     # Reward settlement and coupon expiry every N minutes, on fixed local times (N = 60: on the
     # hour), so a slot is the same whichever process or restart computes it.
     settle_interval_minutes: int = Field(60, ge=1, le=1440)
+    # Each owner's follow-ups due today, pushed to them in chat (seed 004 step 5).
+    reminders_cron: str = "0 9 * * *"
 
-    @field_validator("lifecycle_cron")
+    @field_validator("lifecycle_cron", "reminders_cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         from apscheduler.triggers.cron import CronTrigger

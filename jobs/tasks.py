@@ -17,6 +17,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Settings
+from jobs.notify import Pusher
+from jobs.reminders import reminders_job
 from models.db import Database
 from models.lifecycle import run_lifecycle
 from models.referral import settle_due_rewards
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 LIFECYCLE = "lifecycle"
 SETTLE = "settle"
+REMINDERS = "reminders"
 # Interval slots are counted from this local midnight, whatever day a process starts.
 _INTERVAL_ANCHOR = datetime(2000, 1, 1)
 # How far back to look for the latest fire time, widening until one is found.
@@ -37,6 +40,8 @@ class JobContext:
     db: Database
     settings: Settings
     clock: Callable[[], datetime]
+    # The channels jobs push chat messages through (the app's registry); None: nowhere.
+    channels: Pusher | None = None
 
 
 Work = Callable[[JobContext, datetime], Awaitable[None]]
@@ -85,9 +90,14 @@ def settle_trigger(settings: Settings) -> BaseTrigger:
     )
 
 
+def reminders_trigger(settings: Settings) -> BaseTrigger:
+    return CronTrigger.from_crontab(settings.scheduler.reminders_cron, timezone=settings.tz)
+
+
 JOBS: dict[str, JobSpec] = {
     LIFECYCLE: JobSpec(LIFECYCLE, lifecycle_trigger, lifecycle_job),
     SETTLE: JobSpec(SETTLE, settle_trigger, settle_job),
+    REMINDERS: JobSpec(REMINDERS, reminders_trigger, reminders_job),
 }
 
 

@@ -61,7 +61,10 @@ async def _serve(
     container = bootstrap(settings)
     app = create_app(container)
     if settings.scheduler.enabled:
-        attach_scheduler(app, JobScheduler(container.db, settings, clock=container.clock))
+        scheduler = JobScheduler(
+            container.db, settings, clock=container.clock, channels=container.channels
+        )
+        attach_scheduler(app, scheduler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -16,6 +16,7 @@ def default_registry() -> CommandRegistry:
     from handlers.commands.staff.admin import router as staff_admin_router
     from handlers.commands.staff.campaign_report import router as campaign_report_router
     from handlers.commands.staff.customers import router as staff_customers_router
+    from handlers.commands.staff.due import router as staff_due_router
     from handlers.commands.staff.followups import router as staff_followups_router
     from handlers.commands.staff.reports import router as staff_reports_router
 
@@ -25,6 +26,7 @@ def default_registry() -> CommandRegistry:
         staff_customers_router,
         staff_reports_router,
         staff_followups_router,
+        staff_due_router,
         staff_admin_router,
         campaign_report_router,
     )
