@@ -19,7 +19,9 @@ from models.campaigns.report import (
     Comparison,
     RunFigures,
 )
+from models.campaigns.tables import Campaign
 from models.campaigns.uplift import Uplift
+from models.campaigns.winback import below_alert_line
 
 RECENT_RUNS = 5
 
@@ -133,10 +135,6 @@ def rate_line(line: float) -> str:
     return percent(Fraction(str(line)))
 
 
-def below_line(rate: Fraction | None, line: float) -> bool:
-    return rate is not None and rate < Fraction(str(line))
-
-
 def _money(fen: int | None) -> str:
     return "—" if fen is None else format_money(fen)
 
@@ -201,7 +199,7 @@ def summary_lines(
         lines.append(tr(TEXT, "no_coupons", locale))
     if t.winback_members:
         alarm = ""
-        if below_line(t.winback_rate, alert_below_rate):
+        if below_alert_line(t.winback_rate, alert_below_rate):
             alarm = tr(TEXT, "below", locale, line=rate_line(alert_below_rate))
         lines.append(
             tr(
@@ -294,25 +292,22 @@ def render_report(report: CampaignReport, now: datetime, tz: tzinfo, locale: str
     )
 
 
-def render_winback_alert(
-    report: CampaignReport, run: RunFigures, tz: tzinfo, locale: str
-) -> CardReply:
+def render_winback_alert(campaign: Campaign, run: RunFigures, tz: tzinfo, locale: str) -> CardReply:
     """The alert for one run whose win-back rate fell below the campaign's line."""
-    line = rate_line(report.alert_below_rate)
     intro = tr(
         TEXT,
         "alert_intro",
         locale,
         slot=slot_text(run, tz),
-        name=report.name,
-        code=report.key,
+        name=campaign.name,
+        code=campaign.key,
         rate=percent(run.arms.treatment.winback_rate),
-        line=line,
+        line=rate_line(campaign.alert_below_rate),
     )
-    body = [intro, *summary_lines(run.arms, report.alert_below_rate, locale)]
+    body = [intro, *summary_lines(run.arms, campaign.alert_below_rate, locale)]
     body.append(tr(TEXT, "alert_advice", locale))
     return CardReply(
-        title=tr(TEXT, "alert_title", locale, name=report.name),
+        title=tr(TEXT, "alert_title", locale, name=campaign.name),
         body="\n".join(body),
-        footer=tr(TEXT, "alert_footer", locale, code=report.key),
+        footer=tr(TEXT, "alert_footer", locale, code=campaign.key),
     )

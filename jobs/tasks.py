@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config import Settings
 from jobs.notify import Pusher
 from jobs.reminders import reminders_job
+from jobs.winback import winback_job
 from models.db import Database
 from models.lifecycle import run_lifecycle
 from models.referral import settle_due_rewards
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 LIFECYCLE = "lifecycle"
 SETTLE = "settle"
 REMINDERS = "reminders"
+WINBACK = "winback"
 # Interval slots are counted from this local midnight, whatever day a process starts.
 _INTERVAL_ANCHOR = datetime(2000, 1, 1)
 # How far back to look for the latest fire time, widening until one is found.
@@ -94,10 +96,15 @@ def reminders_trigger(settings: Settings) -> BaseTrigger:
     return CronTrigger.from_crontab(settings.scheduler.reminders_cron, timezone=settings.tz)
 
 
+def winback_trigger(settings: Settings) -> BaseTrigger:
+    return CronTrigger.from_crontab(settings.scheduler.winback_cron, timezone=settings.tz)
+
+
 JOBS: dict[str, JobSpec] = {
     LIFECYCLE: JobSpec(LIFECYCLE, lifecycle_trigger, lifecycle_job),
     SETTLE: JobSpec(SETTLE, settle_trigger, settle_job),
     REMINDERS: JobSpec(REMINDERS, reminders_trigger, reminders_job),
+    WINBACK: JobSpec(WINBACK, winback_trigger, winback_job),
 }
 
 

@@ -165,11 +165,16 @@ def _before_window_end(
     return moment < start + days * literal_column("INTERVAL '1 day'")
 
 
-async def run_figures(session: AsyncSession, run_ids: Sequence[int]) -> list[RunFigures]:
-    """The figures of the given runs (finished ones only), newest first."""
+async def run_figures(
+    session: AsyncSession, run_ids: Sequence[int], *, final_by: datetime | None = None
+) -> list[RunFigures]:
+    """The figures of the given runs (finished ones only), newest first; with `final_by`, only
+    of those whose conversion windows have all closed by then."""
     if not run_ids:
         return []
     windows = await _windows(session, run_ids)
+    if final_by is not None:
+        windows = {i: w for i, w in windows.items() if w.closes_at <= final_by}
     arms = await _arm_figures(session, list(windows))
     return [
         RunFigures(
