@@ -14,7 +14,7 @@ from handlers.i18n import L, tr
 from models.followup_due import DueCustomer, OwnerDue
 
 MAX_LINES = 20
-MAX_BODY_BYTES = 1700  # leaves room for the title and footer in a 2,048-byte message
+MAX_BODY_BYTES = 1760  # leaves room for the title, 'N more' and footer in 2,048 bytes
 
 TEXT = {
     "title": L("今日待跟进客户（{total} 位）", "Follow-ups due today ({total})"),

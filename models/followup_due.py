@@ -10,7 +10,8 @@ A customer with an owner and a stage is due when:
 - else, never followed up, since the day they entered their current stage.
 
 One statement for every owner at once: the latest follow-up per customer, the days overdue,
-and per owner the count and the first `limit` customers, most overdue first (window functions,
+and per owner the count and the first `limit` customers, most overdue first and, among those
+equally overdue, the stage with the shortest cadence first (window functions,
 so a million customers never come back to Python — only the lines that will be shown).
 """
 
@@ -128,7 +129,9 @@ async def due_follow_ups(
             func.row_number()
             .over(
                 partition_by=Customer.owner_staff_id,
-                order_by=(overdue.desc(), Customer.id),
+                # Equally overdue: the stage followed most often first (declining before
+                # new before mature), as it has the shortest time to act.
+                order_by=(overdue.desc(), stage_cadence, Customer.id),
             )
             .label("position"),
             func.count().over(partition_by=Customer.owner_staff_id).label("total"),

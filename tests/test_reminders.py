@@ -121,6 +121,8 @@ async def test_each_owner_gets_their_due_customers_overdue_first(
     sun = await world.staff("孙一", ("console", "sun-1"))  # no platform to push to
     gone = await world.staff("李走", ("wecom", "lizou"), active=False)
 
+    # Growing since today, never followed up: due today, after the equally due declining ones.
+    await world.customer(zhao, "growing", since=TODAY, name="周七")
     # Declining: twice a week (every 3 days). Logged on Friday afternoon: due today.
     await world.customer(zhao, "declining", (local(days_ago(3)), None), name="张三")
     await world.customer(zhao, "declining", (local(days_ago(2)), None))  # not yet
@@ -149,13 +151,14 @@ async def test_each_owner_gets_their_due_customers_overdue_first(
         [to_zhao] = wecom_messages(h)
         assert (to_zhao["touser"], to_zhao["msgtype"]) == ("zhaomin", "markdown")
         lines = to_zhao["markdown"]["content"].splitlines()
-        assert lines[0] == "**今日待跟进客户（5 位）**"
-        assert lines[2:7] == [
-            "1. 王*　138****0005　C005　成长客户　已逾期 14 天（上次 2024-04-20）",
-            "2. 李*　138****0004　C004　成熟客户　已逾期 5 天（上次 2024-05-14）",
-            "3. 赵*　138****0006　C006　潜在客户　已逾期 4 天（从未跟进）",
-            "4. 张*　138****0001　C001　衰退客户　今天到期（上次 2024-05-31）",
-            "5. 欧***　138****0009　C009　衰退客户　今天到期（上次 2024-05-31）",
+        assert lines[0] == "**今日待跟进客户（6 位）**"
+        assert lines[2:8] == [
+            "1. 王*　138****0006　C006　成长客户　已逾期 14 天（上次 2024-04-20）",
+            "2. 李*　138****0005　C005　成熟客户　已逾期 5 天（上次 2024-05-14）",
+            "3. 赵*　138****0007　C007　潜在客户　已逾期 4 天（从未跟进）",
+            "4. 张*　138****0002　C002　衰退客户　今天到期（上次 2024-05-31）",
+            "5. 欧***　138****0010　C010　衰退客户　今天到期（上次 2024-05-31）",
+            "6. 周*　138****0001　C001　成长客户　今天到期（从未跟进）",
         ]
         assert "张三" not in to_zhao["markdown"]["content"]
 
@@ -177,7 +180,7 @@ async def test_each_owner_gets_their_due_customers_overdue_first(
         assert len(wecom_messages(h)) == 2
 
     assert (
-        "reminders: 2 staff reminded of 31 customers due; 1 skipped without a chat identity "
+        "reminders: 2 staff reminded of 32 customers due; 1 skipped without a chat identity "
         "on a configured platform; 0 not sent"
     ) in caplog.messages
 
