@@ -266,6 +266,12 @@ async def test_chat_report_for_managers(db: Database) -> None:
         "提升 +8.9 个百分点（尚不显著）　观察中"
     ) in text.splitlines()
 
+    english = as_text(
+        await say(make_ctx(db, locale="en"), "/campaign_report winback_declining", user="manager-1")
+    )
+    assert "Uplift over holdout: +4.4 pts (95% CI −8.3 to +16.8), not yet significant" in english
+    assert "Win-back rate: 48.4% (61 of 126 declining/churned bought again)" in english
+
     refused = as_text(await say(ctx, "/campaign_report winback_declining", user="agent-1"))
     assert "活动效果" not in refused
     unknown = as_text(await say(ctx, "/campaign_report 双十一", user="admin-1"))

@@ -345,16 +345,10 @@ async def _arm_figures(
             total(and_(winback, bought)).label("winback_converted"),
         ).group_by(pm.run_id, pm.arm)
     )
+    # Each figure is labelled with its ArmFigures field's name.
     return {
         (row.run_id, row.arm): ArmFigures(
-            members=int(row.members),
-            converted=int(row.converted),
-            revenue_fen=int(row.revenue_fen),
-            reached=int(row.reached),
-            coupons=int(row.coupons),
-            redeemed=int(row.redeemed),
-            winback_members=int(row.winback_members),
-            winback_converted=int(row.winback_converted),
+            **{f.name: int(row._mapping[f.name]) for f in fields(ArmFigures)}
         )
         for row in rows
     }
