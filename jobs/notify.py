@@ -3,9 +3,9 @@ win-back alerts.
 
 Each message goes through the channel's `push` under an idempotency key, so the outbound log
 sends it at most once whatever re-runs the job. A staff member with no identity on a configured
-platform is skipped and counted; a failed send is counted with its reason, the others still go
-out, and the job reports the failures at the end (`Tally.raise_if_failed`), so its run row says
-so in `fission jobs`.
+platform (or only an Official Account one, outside its 48-hour window) is skipped and counted;
+a failed send is counted with its reason, the others still go out, and the job reports the
+failures at the end (`Tally.raise_if_failed`), so its run row says so in `fission jobs`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.channels.outbound.errors import SendResult
+from bot.channels.outbound.errors import OUTSIDE_WINDOW, SendResult
 from handlers.events import Reply
 from models.staff_reach import PUSH_PLATFORMS
 
@@ -40,7 +40,8 @@ def configured_platforms(channels: Pusher | None) -> list[str]:
 @dataclass
 class Tally:
     sent: int = 0
-    unreachable: int = 0  # no chat identity on a configured platform
+    # No chat identity on a configured platform, or outside the Official Account's window.
+    unreachable: int = 0
     failures: list[str] = field(default_factory=list)
 
     def raise_if_failed(self, job: str) -> None:
@@ -69,6 +70,11 @@ async def notify(
         tally.failures.append(f"{platform}: {type(exc).__name__}")
         return False
     failed = [r for r in results if not r.ok]
+    if any(r.status == OUTSIDE_WINDOW for r in failed):
+        # The Official Account reaches a follower only within 48 h of their last message:
+        # not a failure to retry, the staff member cannot be reached there today.
+        tally.unreachable += 1
+        return False
     if failed:
         first = failed[0]
         tally.failures.append(f"{platform} {first.status} {first.code or ''}".rstrip())

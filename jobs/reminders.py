@@ -46,8 +46,8 @@ async def reminders_job(ctx: JobContext, slot: datetime) -> None:
             tally,
         )
     log.info(
-        "reminders: %d staff reminded of %d customers due; %d skipped without a chat identity "
-        "on a configured platform; %d not sent",
+        "reminders: %d staff reminded of %d customers due; %d skipped, not reachable in chat "
+        "(no identity on a configured platform, or outside the 48 h window); %d not sent",
         tally.sent,
         sum(o.total for o in owners),
         tally.unreachable,

@@ -51,7 +51,7 @@ async def winback_job(ctx: JobContext, slot: datetime) -> None:
             await uow.commit()
     log.info(
         "win-back check: %d runs judged, %d below their alert line; %d alerts sent, "
-        "%d managers without a chat identity on a configured platform, %d not sent",
+        "%d managers not reachable in chat, %d not sent",
         len(ready),
         alerts,
         tally.sent,

@@ -4,6 +4,7 @@ one message per owner per slot; owners without a chat identity skipped and count
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta
@@ -119,6 +120,8 @@ async def test_each_owner_gets_their_due_customers_overdue_first(
     zhao = await world.staff("赵敏", ("wecom", "zhaomin"), ("console", "agent-1"))
     qian = await world.staff("钱多多", ("feishu", "ou_qian"))
     sun = await world.staff("孙一", ("console", "sun-1"))  # no platform to push to
+    # Only on the Official Account, silent for over 48 hours: it refuses the message.
+    zhou = await world.staff("周二", ("wechat", "o_zhou"))
     gone = await world.staff("李走", ("wecom", "lizou"), active=False)
 
     # Growing since today, never followed up: due today, after the equally due declining ones.
@@ -142,9 +145,11 @@ async def test_each_owner_gets_their_due_customers_overdue_first(
     for _ in range(25):
         await world.customer(qian, "declining", since=date(2024, 5, 1))
     await world.customer(sun, "declining", (local(days_ago(9)), None))
+    await world.customer(zhou, "declining", (local(days_ago(9)), None))
     await world.customer(gone, "declining", (local(days_ago(9)), None))
 
     async with channel_app(db) as h:
+        h.wechat.fail_next("/cgi-bin/message/custom/send", "outside_window")
         with caplog.at_level(logging.INFO, logger="jobs.reminders"):
             assert await run_reminders(h) == "succeeded"
 
@@ -180,8 +185,8 @@ async def test_each_owner_gets_their_due_customers_overdue_first(
         assert len(wecom_messages(h)) == 2
 
     assert (
-        "reminders: 2 staff reminded of 32 customers due; 1 skipped without a chat identity "
-        "on a configured platform; 0 not sent"
+        "reminders: 2 staff reminded of 33 customers due; 2 skipped, not reachable in chat "
+        "(no identity on a configured platform, or outside the 48 h window); 0 not sent"
     ) in caplog.messages
 
 
@@ -236,3 +241,25 @@ async def test_staff_ask_for_their_own_due_list_in_chat(db: Database) -> None:
         )
         await uow.commit()
     assert as_text(await say(ctx, "/due", user="agent-1")) == "今天没有到期的跟进，做得好！"
+
+
+async def test_two_processes_racing_for_the_slot_send_each_reminder_once(db: Database) -> None:
+    world = World(db)
+    zhao = await world.staff("赵敏", ("wecom", "zhaomin"))
+    await world.customer(zhao, "declining", (local(days_ago(5)), None))
+    other = Database.from_url(db.engine.url.render_as_string(hide_password=False))
+    try:
+        async with channel_app(db) as h:
+            settings = h.registry.settings
+            first, second = (
+                JobScheduler(database, settings, clock=lambda: SLOT, channels=h.registry)
+                for database in (db, other)
+            )
+            results = await asyncio.gather(
+                first.run_job(REMINDERS, SLOT.astimezone(UTC)),
+                second.run_job(REMINDERS, SLOT.astimezone(UTC)),
+            )
+            assert sorted(r.outcome for r in results) == ["skipped", "succeeded"]
+            assert len(wecom_messages(h)) == 1
+    finally:
+        await other.dispose()
