@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from fractions import Fraction
+from math import floor
 
 from handlers.commands.staff.reports import percent
 from handlers.customer_card_text import format_money
@@ -124,10 +125,15 @@ def unknown_campaign(query: str, known: list[tuple[str, str]], locale: str) -> s
 
 
 def points(value: float) -> str:
-    """A difference of rates in percentage points with its sign: 0.034 → `+3.4`."""
-    tenths = round(value * 1000)
-    sign = "+" if tenths > 0 else "−" if tenths < 0 else "±"
-    return f"{sign}{abs(tenths) // 10}.{abs(tenths) % 10}"
+    """A difference of rates in percentage points with its sign, half up: 0.034 → `+3.4`."""
+    tenths = floor(abs(value) * 1000 + 0.5)
+    sign = "±" if tenths == 0 else "+" if value > 0 else "−"
+    return f"{sign}{tenths // 10}.{tenths % 10}"
+
+
+def verdict(uplift: Uplift, locale: str) -> str:
+    """显著, or 尚不显著 while the interval still holds zero."""
+    return tr(TEXT, "significant" if uplift.significant else "not_significant", locale)
 
 
 def rate_line(line: float) -> str:
@@ -142,7 +148,6 @@ def _money(fen: int | None) -> str:
 def _uplift(uplift: Uplift | None, locale: str) -> str:
     if uplift is None:
         return tr(TEXT, "no_uplift", locale)
-    verdict = "significant" if uplift.significant else "not_significant"
     return tr(
         TEXT,
         "uplift",
@@ -150,7 +155,7 @@ def _uplift(uplift: Uplift | None, locale: str) -> str:
         points=points(uplift.difference),
         low=points(uplift.low),
         high=points(uplift.high),
-        verdict=tr(TEXT, verdict, locale),
+        verdict=verdict(uplift, locale),
     )
 
 
@@ -232,15 +237,14 @@ def open_until(report: CampaignReport, now: datetime, tz: tzinfo) -> str | None:
 def _run_line(run: RunFigures, now: datetime, tz: tzinfo, locale: str) -> str:
     arms = run.arms
     uplift = arms.vs_holdout
-    verdict = ""
+    shown = "—"
     if uplift is not None:
-        significance = "significant" if uplift.significant else "not_significant"
-        verdict = tr(
+        shown = tr(
             TEXT,
             "run_uplift",
             locale,
             points=points(uplift.difference),
-            verdict=tr(TEXT, significance, locale),
+            verdict=verdict(uplift, locale),
         )
     return tr(
         TEXT,
@@ -249,7 +253,7 @@ def _run_line(run: RunFigures, now: datetime, tz: tzinfo, locale: str) -> str:
         slot=slot_text(run, tz),
         sizes="/".join(str(arms.arm(name).members) for name in COMPARED_ARMS),
         rates=" / ".join(percent(arms.arm(name).conversion) for name in COMPARED_ARMS),
-        uplift=verdict or "—",
+        uplift=shown,
         open="" if run.is_final(now) else tr(TEXT, "run_open", locale),
     )
 

@@ -20,6 +20,7 @@ from handlers.campaign_report_text import (
     slot_text,
     summary_lines,
     unknown_campaign,
+    verdict,
 )
 from handlers.campaign_report_text import (
     TEXT as REPORT_TEXT,
@@ -72,13 +73,6 @@ def _interval(uplift: Uplift | None) -> str | None:
     return None if uplift is None else f"{points(uplift.low)} ~ {points(uplift.high)}"
 
 
-def _verdict(uplift: Uplift | None, settings: Settings) -> str | None:
-    if uplift is None:
-        return None
-    key = "significant" if uplift.significant else "not_significant"
-    return tr(REPORT_TEXT, key, settings.locale)
-
-
 def arms_sheet(arms: Comparison, title: str, settings: Settings) -> Sheet:
     headers = (
         *("arm", "members", "reached", "converted", "conversion", "revenue"),
@@ -129,7 +123,7 @@ def runs_sheet(report: CampaignReport, tz: tzinfo, settings: Settings) -> Sheet:
                 *(arms.arm(name).conversion for name in COMPARED_ARMS),
                 None if uplift is None else points(uplift.difference),
                 _interval(uplift),
-                _verdict(uplift, settings),
+                None if uplift is None else verdict(uplift, settings.locale),
                 arms.treatment.winback_rate,
                 local_date(one.closes_at, tz).isoformat(),
             )
