@@ -1,7 +1,6 @@
 """How a campaign's results read for managers, in chat and at the terminal: each arm's
 conversion and revenue, the uplift with its 95% interval (marked 尚不显著 while the interval
-holds zero), coupon redemption and the win-back rate — and the alert sent when a run's win-back
-rate falls below the campaign's line (seed 004: 衰退客户挽回率<10% 需复盘)."""
+holds zero), coupon redemption and the win-back rate."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from models.campaigns.report import (
     Comparison,
     RunFigures,
 )
-from models.campaigns.tables import Campaign
 from models.campaigns.uplift import Uplift
 from models.campaigns.winback import below_alert_line
 
@@ -101,17 +99,6 @@ TEXT = {
         "There are no campaigns yet (configure them under [[campaigns]] in fission.toml).",
     ),
     "choice": L("{name}（{code}）", "{name} ({code})"),
-    "alert_title": L("挽回率预警：{name}", "Win-back alert: {name}"),
-    "alert_intro": L(
-        "{slot} 运行的“{name}”（{code}）观察期已结束：挽回率 {rate}，低于预警线 {line}。",
-        "The run of “{name}” ({code}) on {slot} has finished counting: win-back rate {rate}, "
-        "below the {line} alert line.",
-    ),
-    "alert_advice": L(
-        "请复盘原因并调整动作（如优惠力度不足、沟通时机不对）。",
-        "Please review why and adjust (offer too small? wrong timing?).",
-    ),
-    "alert_footer": L("查看全部运行：/campaign_report {code}", "All runs: /campaign_report {code}"),
 }
 
 
@@ -293,25 +280,4 @@ def render_report(report: CampaignReport, now: datetime, tz: tzinfo, locale: str
         fields=fields,
         body="\n".join(body),
         footer=tr(TEXT, "footer", locale, code=report.key),
-    )
-
-
-def render_winback_alert(campaign: Campaign, run: RunFigures, tz: tzinfo, locale: str) -> CardReply:
-    """The alert for one run whose win-back rate fell below the campaign's line."""
-    intro = tr(
-        TEXT,
-        "alert_intro",
-        locale,
-        slot=slot_text(run, tz),
-        name=campaign.name,
-        code=campaign.key,
-        rate=percent(run.arms.treatment.winback_rate),
-        line=rate_line(campaign.alert_below_rate),
-    )
-    body = [intro, *summary_lines(run.arms, campaign.alert_below_rate, locale)]
-    body.append(tr(TEXT, "alert_advice", locale))
-    return CardReply(
-        title=tr(TEXT, "alert_title", locale, name=campaign.name),
-        body="\n".join(body),
-        footer=tr(TEXT, "alert_footer", locale, code=campaign.key),
     )

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from handlers.campaign_report_text import render_winback_alert
+from handlers.winback_alert_text import render_winback_alert
 from jobs.notify import Tally, configured_platforms, notify
 from models.campaigns.winback import below_alert_line, mark_evaluated, runs_to_evaluate
 from models.staff_reach import chat_targets, manager_ids
