@@ -83,8 +83,12 @@ class SchedulerSettings(BaseModel):
     # WeCom mass-message results read back (and staff reminded) every N minutes, when WeCom
     # is configured.
     wecom_poll_minutes: int = Field(10, ge=1, le=1440)
+    # Each owner's follow-ups due today, pushed to them in chat (seed 004 step 5).
+    reminders_cron: str = "0 9 * * *"
+    # Finished campaign runs checked for a win-back rate below the campaign's alert line.
+    winback_cron: str = "0 10 * * *"
 
-    @field_validator("lifecycle_cron")
+    @field_validator("lifecycle_cron", "reminders_cron", "winback_cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         from apscheduler.triggers.cron import CronTrigger

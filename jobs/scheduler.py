@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from config import Settings
 from jobs.leader import Leadership
+from jobs.notify import Pusher
 from jobs.runs import RunResult, mark_interrupted, run_slot
 from jobs.tasks import JOBS, JobContext, JobSpec, latest_slot
 from models.db import Database
@@ -44,13 +45,14 @@ class JobScheduler:
         jobs: Mapping[str, JobSpec] = JOBS,
         heartbeat_seconds: float = 30,
         stop_timeout_seconds: float = 30,
+        channels: Pusher | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
         self.jobs = {name: spec for name, spec in jobs.items() if spec.enabled(settings)}
         self.leadership = Leadership(db)
-        self._context = JobContext(db, settings, clock)
+        self._context = JobContext(db, settings, clock, channels)
         self._heartbeat_seconds = heartbeat_seconds
         self._stop_timeout = stop_timeout_seconds
         self._aps: AsyncIOScheduler | None = None

@@ -19,6 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.channels.apis import outbound_apis
 from bot.channels.senders.wecom_poll import WeComPoller
 from config import Settings
+from jobs.notify import Pusher
+from jobs.reminders import reminders_job
+from jobs.winback import winback_job
 from models.db import Database
 from models.lifecycle import run_lifecycle
 from models.referral import settle_due_rewards
@@ -29,6 +32,8 @@ LIFECYCLE = "lifecycle"
 SETTLE = "settle"
 WECOM_POLL = "wecom_poll"
 CAMPAIGNS = "campaigns"
+REMINDERS = "reminders"
+WINBACK = "winback"
 # Interval slots are counted from this local midnight, whatever day a process starts.
 _INTERVAL_ANCHOR = datetime(2000, 1, 1)
 # How far back to look for the latest fire time, widening until one is found.
@@ -41,6 +46,8 @@ class JobContext:
     db: Database
     settings: Settings
     clock: Callable[[], datetime]
+    # The channels jobs push chat messages through (the app's registry); None: nowhere.
+    channels: Pusher | None = None
 
 
 Work = Callable[[JobContext, datetime], Awaitable[None]]
@@ -131,6 +138,14 @@ def campaigns_trigger(settings: Settings) -> BaseTrigger:
     return CronTrigger(minute="*", timezone=settings.tz)
 
 
+def reminders_trigger(settings: Settings) -> BaseTrigger:
+    return CronTrigger.from_crontab(settings.scheduler.reminders_cron, timezone=settings.tz)
+
+
+def winback_trigger(settings: Settings) -> BaseTrigger:
+    return CronTrigger.from_crontab(settings.scheduler.winback_cron, timezone=settings.tz)
+
+
 JOBS: dict[str, JobSpec] = {
     LIFECYCLE: JobSpec(LIFECYCLE, lifecycle_trigger, lifecycle_job),
     SETTLE: JobSpec(SETTLE, settle_trigger, settle_job),
@@ -138,6 +153,8 @@ JOBS: dict[str, JobSpec] = {
         WECOM_POLL, wecom_poll_trigger, wecom_poll_job, enabled=lambda s: s.wecom is not None
     ),
     CAMPAIGNS: JobSpec(CAMPAIGNS, campaigns_trigger, campaigns_job, claims_own_slots=True),
+    REMINDERS: JobSpec(REMINDERS, reminders_trigger, reminders_job),
+    WINBACK: JobSpec(WINBACK, winback_trigger, winback_job),
 }
 
 

@@ -91,7 +91,7 @@ async def test_wrong_words_get_the_usage_and_others_do_not_see_the_command(db: D
     missing = as_text(await say(ctx, "活动 运行", **manager)).splitlines()
     assert missing[:2] == [
         "请在“运行”后面写上活动键或名称。",
-        "用法：/campaign [列表 | 查看 <活动> | 预览 <活动> | 运行 <活动>]",
+        "用法：/campaign [列表 | 查看 <活动> | 预览 <活动> | 运行 <活动> | 报告 <活动>]",
     ]
     unknown_verb = as_text(await say(ctx, "活动 删除 winback_declining", **manager))
     assert unknown_verb.startswith("不认识“删除”。可以用：列表、查看、预览、运行")

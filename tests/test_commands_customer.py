@@ -202,9 +202,10 @@ async def test_help_shows_only_what_the_caller_may_use(db: Database) -> None:
     admin = commands(as_text(await say(ctx, "帮助", user="admin-1")))
     mine = ["invite", "points", "coupons", "myinvites", "unsubscribe", "subscribe", "help"]
     assert customer == mine
-    assert agent == [*mine, "customer", "stage", "grade", "top", "funnel", "followup"]
-    assert manager == [*agent, "assign", "export", "campaign"]
-    assert admin == [*manager, "staff"]
+    staff = [*mine, "customer", "stage", "grade", "top", "funnel", "followup"]
+    assert agent == [*staff, "due"]
+    assert manager == [*staff, "assign", "due", "export", "campaign"]
+    assert admin == [*staff, "assign", "due", "export", "campaign", "staff"]
     details = as_text(await say(ctx, "帮助 邀请", user="cust-zhang"))
     assert details.startswith("/invite（邀请、邀请码、海报）\n用法：/invite")
     hidden = as_text(await say(ctx, "/help customer", user="cust-zhang"))

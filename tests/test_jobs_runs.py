@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from jobs.runs import INTERRUPTED, claim
 from jobs.scheduler import JobScheduler
-from jobs.tasks import LIFECYCLE, SETTLE, JobContext, JobSpec, settle_trigger
+from jobs.tasks import LIFECYCLE, REMINDERS, SETTLE, WINBACK, JobContext, JobSpec, settle_trigger
 from models import Coupon, CouponTemplate, StageAssignment
 from models.db import Database
 from models.referral import issue_coupon
@@ -97,11 +97,14 @@ async def test_missed_slots_run_once_on_start(db: Database) -> None:
         )
         await uow.commit()
 
-    # Down since before 02:00; back at 10:30: last night's lifecycle and the 10:00 settlement.
+    # Down since before 02:00; back at 10:30: last night's lifecycle, the 10:00 settlement,
+    # this morning's reminders and win-back check.
     results = await JobScheduler(db, settings, clock=fixed(at(2026, 3, 10, 10, 30))).catch_up()
     assert [(r.job, r.slot, r.outcome) for r in results] == [
         (LIFECYCLE, at(2026, 3, 10, 2), "succeeded"),
         (SETTLE, at(2026, 3, 10, 10), "succeeded"),
+        (REMINDERS, at(2026, 3, 10, 9), "succeeded"),
+        (WINBACK, at(2026, 3, 10, 10), "succeeded"),
     ]
     assert await lifecycle_dates(db) == [at(2026, 3, 10, 2).date()]
     async with db.uow() as uow:
@@ -110,12 +113,14 @@ async def test_missed_slots_run_once_on_start(db: Database) -> None:
 
     # A restart ten minutes later runs nothing again.
     restarted = JobScheduler(db, settings, clock=fixed(at(2026, 3, 10, 10, 40)))
-    assert [r.outcome for r in await restarted.catch_up()] == ["skipped", "skipped"]
+    assert [r.outcome for r in await restarted.catch_up()] == ["skipped"] * 4
     # At 01:30 the next night the latest lifecycle slot is still last night's: nothing new.
     night = JobScheduler(db, settings, clock=fixed(at(2026, 3, 11, 1, 30)))
     assert [(r.job, r.outcome) for r in await night.catch_up()] == [
         (LIFECYCLE, "skipped"),
         (SETTLE, "succeeded"),
+        (REMINDERS, "skipped"),
+        (WINBACK, "skipped"),
     ]
     assert await lifecycle_dates(db) == [at(2026, 3, 10, 2).date()]
 
@@ -128,6 +133,8 @@ async def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(db: Da
     assert await scheduler.lead()
     assert await job_rows(db) == [
         (LIFECYCLE, at(2026, 3, 10, 2), "failed", INTERRUPTED),
+        (REMINDERS, at(2026, 3, 10, 9), "succeeded", None),
         (SETTLE, at(2026, 3, 10, 10), "succeeded", None),
+        (WINBACK, at(2026, 3, 10, 10), "succeeded", None),
     ]
     await scheduler.stop()

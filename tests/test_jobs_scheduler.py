@@ -14,7 +14,7 @@ from bot.web.app import create_app
 from jobs.leader import Leadership
 from jobs.runs import INTERRUPTED
 from jobs.scheduler import JobScheduler
-from jobs.tasks import LIFECYCLE, SETTLE, JobContext, JobSpec, settle_trigger
+from jobs.tasks import LIFECYCLE, REMINDERS, SETTLE, WINBACK, JobContext, JobSpec, settle_trigger
 from jobs.web import SCHEDULER, attach_scheduler
 from models.db import Database
 
@@ -37,7 +37,9 @@ async def test_scheduler_starts_and_stops_with_the_app(db: Database) -> None:
     assert not scheduler.running
     assert await job_rows(db) == [
         (LIFECYCLE, at(2026, 3, 10, 2), "succeeded", None),
+        (REMINDERS, at(2026, 3, 10, 9), "succeeded", None),
         (SETTLE, at(2026, 3, 10, 10), "succeeded", None),
+        (WINBACK, at(2026, 3, 10, 10), "succeeded", None),
     ]
     if db.dialect == "postgresql":  # leadership was handed back on the way out
         other = Leadership(db)
@@ -92,7 +94,9 @@ async def test_two_schedulers_run_each_slot_once(db: Database) -> None:
             assert sorted(leaders) == [False, True]
         assert await job_rows(db) == [
             (LIFECYCLE, at(2026, 3, 10, 2), "succeeded", None),
+            (REMINDERS, at(2026, 3, 10, 9), "succeeded", None),
             (SETTLE, at(2026, 3, 10, 10), "succeeded", None),
+            (WINBACK, at(2026, 3, 10, 10), "succeeded", None),
         ]
     finally:
         await first.stop()

@@ -9,6 +9,7 @@ from datetime import datetime
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli.campaign_report import report_cmd
 from bot.cli.common import EXIT_USAGE, get_settings, open_database, run
 from config import Settings
 from handlers.campaign_text import error_text
@@ -121,6 +122,7 @@ def _switch_command(name: str, enabled: bool) -> click.Command:
     return command
 
 
+campaign_group.add_command(report_cmd)
 campaign_group.add_command(_switch_command("enable", enabled=True))
 campaign_group.add_command(_switch_command("disable", enabled=False))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bot.channels.registry import build_channels
 from bot.cli.common import get_settings, open_database, run
 from config import Settings
 from jobs.runs import RunResult, recent_runs
@@ -89,8 +90,13 @@ def run_cmd(name: str) -> None:
 
     async def go() -> RunResult:
         async with open_database(settings) as db:
-            scheduler = JobScheduler(db, settings)
-            return await scheduler.run_job(name, system_clock().replace(microsecond=0))
+            # The configured platforms, so reminders and alerts really go out.
+            channels = build_channels(settings, db, clock=system_clock)
+            try:
+                scheduler = JobScheduler(db, settings, channels=channels)
+                return await scheduler.run_job(name, system_clock().replace(microsecond=0))
+            finally:
+                await channels.stop()
 
     result = run(go)
     if result.outcome == "failed":

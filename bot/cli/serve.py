@@ -66,7 +66,10 @@ def serve_app(
     container = bootstrap(settings)
     app = create_app(container, simulator=demo is not None)
     if settings.scheduler.enabled:
-        attach_scheduler(app, JobScheduler(container.db, settings, clock=container.clock))
+        scheduler = JobScheduler(
+            container.db, settings, clock=container.clock, channels=container.channels
+        )
+        attach_scheduler(app, scheduler)
     # Campaign deliveries: one worker on SQLite, `[outbox] concurrency` on PostgreSQL.
     attach_workers(app, DeliveryWorkers(container.db, settings, container.senders))
     return app, container

@@ -16,6 +16,7 @@ def default_registry() -> CommandRegistry:
     from handlers.commands.staff.admin import router as staff_admin_router
     from handlers.commands.staff.campaigns import router as staff_campaigns_router
     from handlers.commands.staff.customers import router as staff_customers_router
+    from handlers.commands.staff.due import router as staff_due_router
     from handlers.commands.staff.exports import router as staff_exports_router
     from handlers.commands.staff.followups import router as staff_followups_router
     from handlers.commands.staff.lists import router as staff_lists_router
@@ -28,6 +29,7 @@ def default_registry() -> CommandRegistry:
         staff_lists_router,
         staff_reports_router,
         staff_followups_router,
+        staff_due_router,
         staff_exports_router,
         staff_campaigns_router,
         staff_admin_router,
