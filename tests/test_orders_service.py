@@ -245,20 +245,34 @@ async def test_a_corrected_refund_restores_the_conversion_once(
     assert "奖励结算 0 个" in again.output and await _coupons(db) == 2
 
 
+async def _converted_then_corrected(
+    db: Database, tmp_path: Path, via: str, first_paid_at: datetime, **correction: Any
+) -> tuple[Invitation, Invitation]:
+    """A friend converts through the API with an order paid at `first_paid_at`; then the shop
+    reports the same order again through `via` with `correction` (a new paid_at or amount).
+    The invitation before and after."""
+    paid_at = first_paid_at
+    _, code = await inviter_with_code(db)
+    clock = Clock(paid_at)
+    async with web_client(db, tmp_path, clock) as client:
+        await _first_order(client, code, paid_at)
+        before = await _invitation(db)
+        clock.now = _now()
+        report: dict[str, Any] = {"paid_at": paid_at, **correction}
+        await Shop(db, tmp_path, client, clock).report(via, **report)
+    return before, await _invitation(db)
+
+
 @pytest.mark.parametrize("via", ["api", "import"])
 async def test_a_payment_time_moved_out_of_the_window_expires_the_conversion(
     db: Database, tmp_path: Path, via: str
 ) -> None:
-    _, code = await inviter_with_code(db)
     paid_at = _now() - timedelta(days=2)
-    clock = Clock(paid_at)
-    async with web_client(db, tmp_path, clock) as client:
-        await _first_order(client, code, paid_at)
-        clock.now = _now()
-        # The shop corrects the payment time: 40 days after the join, outside the 30-day window.
-        await Shop(db, tmp_path, client, clock).report(via, paid_at=paid_at + timedelta(days=40))
+    # The shop corrects the payment time: 40 days after the join, outside the 30-day window.
+    _, invitation = await _converted_then_corrected(
+        db, tmp_path, via, paid_at, paid_at=paid_at + timedelta(days=40)
+    )
 
-    invitation = await _invitation(db)
     assert (invitation.status, invitation.reject_reason) == ("rejected", "expired")
     assert {(r.status, r.revoke_reason) for r in await _rows(db, Reward)} == {
         ("revoked", "order_changed")
@@ -269,15 +283,11 @@ async def test_a_payment_time_moved_out_of_the_window_expires_the_conversion(
 async def test_a_payment_time_moved_before_the_join_makes_an_existing_customer(
     db: Database, tmp_path: Path, via: str
 ) -> None:
-    _, code = await inviter_with_code(db)
     paid_at = _now() - timedelta(days=2)
-    clock = Clock(paid_at)
-    async with web_client(db, tmp_path, clock) as client:
-        await _first_order(client, code, paid_at)
-        clock.now = _now()
-        await Shop(db, tmp_path, client, clock).report(via, paid_at=paid_at - timedelta(days=1))
+    _, invitation = await _converted_then_corrected(
+        db, tmp_path, via, paid_at, paid_at=paid_at - timedelta(days=1)
+    )
 
-    invitation = await _invitation(db)
     assert (invitation.status, invitation.reject_reason) == ("rejected", "existing_customer")
     assert {r.status for r in await _rows(db, Reward)} == {"revoked"}
 
@@ -286,16 +296,11 @@ async def test_a_payment_time_moved_before_the_join_makes_an_existing_customer(
 async def test_a_later_payment_time_inside_the_window_moves_the_hold(
     db: Database, tmp_path: Path, via: str
 ) -> None:
-    _, code = await inviter_with_code(db)
     paid_at = _now() - timedelta(days=2)
-    clock = Clock(paid_at)
-    async with web_client(db, tmp_path, clock) as client:
-        await _first_order(client, code, paid_at)
-        before = await _invitation(db)
-        clock.now = _now()
-        await Shop(db, tmp_path, client, clock).report(via, paid_at=paid_at + timedelta(days=5))
+    before, after = await _converted_then_corrected(
+        db, tmp_path, via, paid_at, paid_at=paid_at + timedelta(days=5)
+    )
 
-    after = await _invitation(db)
     assert after.status == "converted" and after.id == before.id
     assert after.hold_until == paid_at + timedelta(days=12)
     rewards = await _rows(db, Reward)
