@@ -22,6 +22,16 @@ def test_the_docs_exist_and_the_readme_links_the_design() -> None:
     assert "](docs/design.md)" in (ROOT / "README.md").read_text("utf-8")
 
 
+def test_no_doc_carries_an_unresolved_merge() -> None:
+    for doc in DOCS:
+        markers = [
+            n
+            for n, line in enumerate(doc.read_text("utf-8").splitlines(), 1)
+            if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "======="
+        ]
+        assert markers == [], (doc.name, markers)
+
+
 def test_no_doc_points_outside_the_repository() -> None:
     for doc in DOCS:
         text = doc.read_text("utf-8")
