@@ -14,9 +14,11 @@ import click
 from aiohttp import web
 
 from bot.bootstrap import Container, bootstrap
+from bot.channels.senders.console import ConsoleSender
 from bot.cli.common import get_settings
 from bot.cli.serve_demo import DemoReady
 from bot.web.app import create_app
+from bot.web.keys import SIMULATOR_INBOX
 from config import Settings
 from jobs.delivery import DeliveryWorkers
 from jobs.scheduler import JobScheduler
@@ -65,6 +67,9 @@ def serve_app(
         settings = demo.settings
     container = bootstrap(settings)
     app = create_app(container, simulator=demo is not None)
+    if demo is not None:
+        # The demo's campaign messages (route `console`) arrive in the simulator's inbox.
+        container.senders.add(ConsoleSender(app[SIMULATOR_INBOX]))
     if settings.scheduler.enabled:
         scheduler = JobScheduler(
             container.db, settings, clock=container.clock, channels=container.channels
