@@ -52,6 +52,10 @@ async def test_a_manager_lists_previews_and_runs_a_campaign(db: Database) -> Non
     assert refused.startswith("活动 winback_declining 还没有启用，不能运行。")
 
     await configure(db, WINBACK, enabled=True, holdout_pct=0)
+    # 张伟 has his own referral page: the message links to it, and so does the sample.
+    invited = as_text(await say(ctx, "邀请", user="c-1")).splitlines()
+    link = invited[1]
+    assert link.startswith("http://127.0.0.1:8080/r/")
     before = await row_counts(db)
     preview = as_text(await say(ctx, "活动 预览 衰退客户挽回", **manager)).splitlines()
     assert preview[:4] == [
@@ -60,7 +64,12 @@ async def test_a_manager_lists_previews_and_runs_a_campaign(db: Database) -> Non
         "排除原因：已退订 1，冷却期内 0，超过频次上限 0，企业微信本月群发次数已满 0，无法触达 0",
         "发送渠道：飞书 1，模拟器 1",
     ]
-    assert preview[6].startswith("1. [模拟器] 张*：张*您好，好久不见！")
+    # What the delivery worker will send (models/campaigns/render.py), the name masked.
+    assert preview[6:8] == [
+        "1. [模拟器] 张*：张*您好，好久不见！送您一张老客回馈券 ¥30（满¥100.00可用），"
+        f"2024年6月17日前有效，下单时自动可用。{link}",
+        "\u3000\u3000回复“退订”即不再接收优惠消息。",
+    ]
     assert preview[8].startswith("2. [飞书] 李*：李*您好，")
     assert await row_counts(db) == before
 

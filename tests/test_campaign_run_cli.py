@@ -105,10 +105,13 @@ async def test_dry_run_reports_the_run_and_changes_nothing(db: Database, tmp_pat
         "阶段与分级：依据 2024-06-04 的生命周期结果",
         "示例消息（姓名已打码）：",
     ]
-    # The first three treatment customers by id; names masked, the coupon and its last day.
-    assert lines[6].startswith(
-        "1. [模拟器] 张*：张*您好，好久不见！送您一张老客回馈券 ¥30，6月18日前有效"
-    )
+    # The first three treatment customers by id: the message the delivery worker will send,
+    # rendered the same way (coupon terms, last day, link), with the name masked for staff.
+    assert lines[6:8] == [
+        "1. [模拟器] 张*：张*您好，好久不见！送您一张老客回馈券 ¥30（满¥100.00可用），"
+        "2024年6月18日前有效，下单时自动可用。http://127.0.0.1:8080",
+        "\u3000\u3000回复“退订”即不再接收优惠消息。",
+    ]
     assert lines[8].startswith("2. [飞书] 李*：李*您好，")
     assert lines[10].startswith("3. [公众号] 王*：王*您好，")
     assert await row_counts(db) == before

@@ -16,8 +16,9 @@ from chatkit import NOW, People, seed_people
 from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
-from bot.channels.console import ConsoleChannel, ConsoleInput
+from bot.channels.console import ConsoleChannel, ConsoleInbox, ConsoleInput
 from bot.web.app import create_app
+from bot.web.keys import SIMULATOR_INBOX
 from config import load_settings
 from handlers.events import ChatMessage, Reply, TextReply
 from models.customer import Customer, CustomerIdentity
@@ -153,6 +154,59 @@ async def test_a_new_visitor_becomes_a_chat_customer(
     assert found == "chat"
 
 
+async def test_pushed_messages_show_in_the_conversation_of_their_persona(
+    sim: tuple[Client, People],
+) -> None:
+    """What the bot sends on its own (the console route's sender fills the inbox in `fission
+    serve --demo`) is listed with the persona whose console user it went to."""
+    client, people = sim
+    await _say(client, "visitor:abc123", "你好")  # a chat customer now
+    await _say(client, f"customer:{people.zhang}", "积分")  # his console identity
+    inbox = client.app[SIMULATOR_INBOX]
+    first = inbox.push("sim-visitor-abc123", TextReply("欢迎"), key="delivery-1")
+    # The same delivery again (its outcome was lost and it was claimed again): shown once.
+    assert inbox.push("sim-visitor-abc123", TextReply("欢迎"), key="delivery-1") == first
+    inbox.push(f"sim-customer-{people.zhang}", TextReply("张三您好"), key="delivery-2")
+    inbox.push("not-a-persona", TextReply("?"))
+
+    data = await (await client.get("/simulator/inbox")).json()
+    assert data["last"] == 3
+    assert [(m["id"], m["persona"], m["chat"], m["reply"]) for m in data["messages"]] == [
+        (
+            1,
+            {
+                "id": "visitor:abc123",
+                "name": "console:sim-visitor-abc123",
+                "external_id": "console:sim-visitor-abc123",
+                "stage": None,
+            },
+            "private",
+            {"type": "text", "text": "欢迎"},
+        ),
+        (
+            2,
+            {
+                "id": f"customer:{people.zhang}",
+                "name": "张*",
+                "external_id": "C001",
+                "stage": "growing",
+            },
+            "private",
+            {"type": "text", "text": "张三您好"},
+        ),
+    ]
+    later = await (await client.get("/simulator/inbox", params={"after": "1"})).json()
+    assert [m["id"] for m in later["messages"]] == [2]
+
+
+def test_the_inbox_keeps_the_latest_messages() -> None:
+    inbox = ConsoleInbox(keep=2)
+    for n in range(3):
+        inbox.push("u", TextReply(str(n)), key=f"k{n}")
+    assert [p.seq for p in inbox.since(0)] == [2, 3]
+    assert inbox.push("u", TextReply("0"), key="k0") == 4  # forgotten with its message
+
+
 async def test_bad_requests_get_clear_errors(sim: tuple[Client, People]) -> None:
     client, people = sim
     resp = await client.post("/simulator/messages", data=b"{not json")
@@ -171,6 +225,10 @@ async def test_bad_requests_get_clear_errors(sim: tuple[Client, People]) -> None
         "/simulator/messages", json={"persona": f"staff:{people.agent}", "text": long_text}
     )
     assert resp.status == 422
+    for after in ("x", "-1", "²"):
+        resp = await client.get("/simulator/inbox", params={"after": after})
+        assert resp.status == 422
+        assert set((await resp.json())["error"]["fields"]) == {"after"}
 
 
 async def test_console_channel_strips_the_mention_like_a_platform() -> None:

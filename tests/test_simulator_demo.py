@@ -65,6 +65,7 @@ async def _simulator_answers(
                 (await client.get("/simulator")).status,
                 (await client.get("/simulator/personas")).status,
                 (await client.post("/simulator/messages", json={})).status,
+                (await client.get("/simulator/inbox")).status,
             ]
     finally:
         await container.close()
@@ -83,7 +84,7 @@ async def test_no_setting_turns_the_simulator_on_against_a_real_database(
     # The variable that used to turn it on is no setting any more.
     monkeypatch.setenv("FISSION_SIMULATOR_ENABLED", "true")
     statuses, database = await _simulator_answers(load_settings(**real))
-    assert statuses == [404, 404, 404]
+    assert statuses == [404, 404, 404, 404]
     assert database == real["database_url"]
     config = tmp_path / "fission.toml"
     config.write_text("simulator_enabled = true\n", encoding="utf-8")
@@ -101,6 +102,7 @@ async def test_fission_serve_demo_serves_the_simulator_on_its_own_database(
     )
     ready = await prepare_demo(settings, host="127.0.0.1", port=8123, customers=60)
     statuses, database = await _simulator_answers(settings, ready)
-    assert statuses == [200, 200, 422]  # the page, its personas, a message without a persona
+    # The page, its personas, a message without a persona, the (empty) inbox.
+    assert statuses == [200, 200, 422, 200]
     assert database == DEMO_URL
     assert not (tmp_path / "real.db").exists()

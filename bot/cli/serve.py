@@ -14,9 +14,11 @@ import click
 from aiohttp import web
 
 from bot.bootstrap import Container, bootstrap
+from bot.channels.senders.console import ConsoleSender
 from bot.cli.common import get_settings
 from bot.cli.serve_demo import DemoReady
 from bot.web.app import create_app
+from bot.web.keys import SIMULATOR_INBOX
 from config import Settings
 from jobs.delivery import DeliveryWorkers
 from jobs.scheduler import JobScheduler
@@ -65,6 +67,9 @@ def serve_app(
         settings = demo.settings
     container = bootstrap(settings)
     app = create_app(container, simulator=demo is not None)
+    if demo is not None:
+        # The demo's campaign messages (route `console`) arrive in the simulator's inbox.
+        container.senders.add(ConsoleSender(app[SIMULATOR_INBOX]))
     if settings.scheduler.enabled:
         scheduler = JobScheduler(
             container.db, settings, clock=container.clock, channels=container.channels
@@ -90,6 +95,10 @@ async def _serve(settings: Settings, host: str, port: int, demo: DemoReady | Non
             f"打开聊天模拟器 / open the simulator:  {base}/simulator\n"
             "  1. 选一位客户，发送“邀请”：拿到邀请链接和海报，点开链接就是落地页。\n"
             f"  2. 选一位员工，发送“客户 {example}”或“/stage 衰退”：查看（已脱敏的）客户卡片。\n"
+            "  3. 选经理，发送“/活动 预览 衰退客户挽回”看会发给谁、发什么，再发送“/活动 运行 "
+            "衰退客户挽回”：\n"
+            "     几秒后收到优惠券的客户出现在左侧“新消息”里，点开就是他们收到的活动消息"
+            "（回复“退订”即退订）。\n"
         )
     click.echo(f"Fission 已启动: {base}/  (Ctrl+C 退出)")
     try:

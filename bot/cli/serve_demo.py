@@ -2,8 +2,8 @@
 (synthetic customers, six months of lifecycle history), a console account for every demo staff
 member so the simulator can speak as them, the default campaigns switched on with a few
 declining and churned customers reachable in the simulator, and settings that point the server
-at it. The configured database is never touched; the simulator is served only with these
-(bot/cli/serve.py)."""
+at it (without quiet hours, so a campaign tried at night arrives at once). The configured
+database is never touched; the simulator is served only with these (bot/cli/serve.py)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,9 @@ async def prepare_demo(
         update={
             "database_url": DEMO_URL,
             "public_base_url": f"http://{display_host(host)}:{port}",
+            # A newcomer who runs a campaign at 22:00 sees its messages arrive now, not at
+            # 09:00: the demo's customers are simulator personas, nobody's night.
+            "marketing": settings.marketing.model_copy(update={"quiet_hours": None}),
         }
     )
     return DemoReady(demo_settings, stats.customers, accounts, example)

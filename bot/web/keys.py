@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.bootstrap import Container
-from bot.channels.console import ConsoleChannel
+from bot.channels.console import ConsoleChannel, ConsoleInbox
 from bot.channels.registry import ChannelRegistry
 
 # The composition root's container: settings, database, clock, channels (bot/bootstrap.py).
@@ -21,3 +21,5 @@ CONTAINER = web.AppKey("container", Container)
 CHANNELS = web.AppKey("channels", ChannelRegistry)
 # The simulator's console channel; present only when the simulator is enabled.
 SIMULATOR_CHANNEL = web.AppKey("simulator_channel", ConsoleChannel)
+# What the bot pushed to the simulator's personas (campaign messages); simulator only.
+SIMULATOR_INBOX = web.AppKey("simulator_inbox", ConsoleInbox)

@@ -7,9 +7,12 @@ would get. It exists only in `fission serve --demo`, on that command's own fresh
 (`create_app(..., simulator=True)`; no setting turns it on): anyone who can open the page can act
 as any customer or staff member.
 
-Routes: the page and its two static files, `GET /simulator/personas`, and
+Routes: the page and its two static files, `GET /simulator/personas`,
 `POST /simulator/messages` with `{"persona": "customer:12" | "staff:3" | "visitor:ab12",
-"chat": "private" | "group", "text": "..."}` → `{"replies": [...]}`.
+"chat": "private" | "group", "text": "..."}` → `{"replies": [...]}`, and
+`GET /simulator/inbox?after=N` → `{"messages": [...], "last": M}`: what the bot sent personas on
+its own since message N (campaign messages through the console route's sender, which `fission
+serve --demo` registers), each with the persona it went to, for the page to poll.
 """
 
 from __future__ import annotations
@@ -18,18 +21,19 @@ import json
 import logging
 import re
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
 
 from bot.bootstrap import Container
-from bot.channels.console import PLATFORM, ConsoleChannel, ConsoleInput
+from bot.channels.console import PLATFORM, ConsoleChannel, ConsoleInbox, ConsoleInput, render
 from bot.channels.dispatcher import real_dispatcher
 from bot.web.errors import json_error
-from bot.web.keys import CONTAINER, SIMULATOR_CHANNEL
+from bot.web.keys import CONTAINER, SIMULATOR_CHANNEL, SIMULATOR_INBOX
 from handlers.events import ChatMessage, HandlerContext, Reply
 from handlers.identities import link_identity, user_id_kind
-from models.customer import Customer
+from models.customer import Customer, CustomerIdentity
 from models.demo_campaigns import simulator_user_id
 from models.masking import mask_name, mask_phone
 from models.staff import Staff, StaffIdentity
@@ -41,6 +45,8 @@ STATIC = "simulator_static"
 MAX_TEXT = 2000
 PER_STAGE = 2
 _PERSONA = re.compile(r"^(customer|staff|visitor):([A-Za-z0-9_-]{1,40})$")
+_CURSOR = re.compile(r"[0-9]{1,18}")
+VISITOR_PREFIX = "sim-visitor-"
 _FILES = {"simulator.js": "application/javascript", "simulator.css": "text/css"}
 
 
@@ -60,11 +66,13 @@ def setup_simulator(app: web.Application) -> None:
         return await dispatcher.message(ctx, msg)
 
     app[SIMULATOR_CHANNEL] = ConsoleChannel(handle, container.clock)
+    app[SIMULATOR_INBOX] = ConsoleInbox()
     views = _Views(container)
     app.router.add_get("/simulator", views.page)
     app.router.add_get("/simulator/static/{name}", views.static)
     app.router.add_get("/simulator/personas", views.personas)
     app.router.add_post("/simulator/messages", views.message)
+    app.router.add_get("/simulator/inbox", views.inbox)
 
 
 def _asset(name: str) -> bytes:
@@ -101,15 +109,7 @@ class _Views:
                     .order_by(Customer.id)
                     .limit(PER_STAGE)
                 )
-                customers += [
-                    {
-                        "id": f"customer:{row.id}",
-                        "name": mask_name(row.name) or mask_phone(row.phone) or row.external_id,
-                        "external_id": row.external_id,
-                        "stage": stage,
-                    }
-                    for row in rows
-                ]
+                customers += [_customer_persona(f"customer:{row.id}", row, stage) for row in rows]
             staff_rows = await uow.session.execute(
                 select(Staff.id, Staff.name, Staff.role, StaffIdentity.user_id)
                 .join(StaffIdentity, StaffIdentity.staff_id == Staff.id)
@@ -147,11 +147,64 @@ class _Views:
         replies = await channel.send(said)
         return web.json_response({"replies": replies})
 
+    async def inbox(self, request: web.Request) -> web.Response:
+        """The messages pushed since `after` (the last one the page has), each with the persona
+        it went to — masked like every persona, so a page that does not list that customer yet
+        can add them."""
+        after = request.query.get("after", "0")
+        if _CURSOR.fullmatch(after) is None:
+            return json_error(
+                422,
+                "invalid",
+                "参数不正确 / invalid fields",
+                fields={"after": "非负整数，上次收到的最后一条消息编号"},
+            )
+        inbox = request.app[SIMULATOR_INBOX]
+        pushed = inbox.since(int(after))
+        personas = await self._personas_of({item.user_id for item in pushed})
+        messages = [
+            {
+                "id": item.seq,
+                "persona": personas[item.user_id],
+                "chat": "private",
+                "reply": render(item.reply),
+            }
+            for item in pushed
+            if item.user_id in personas
+        ]
+        return web.json_response({"messages": messages, "last": inbox.last})
+
+    async def _personas_of(self, user_ids: set[str]) -> dict[str, dict[str, str | None]]:
+        """The customer persona of each console user id that is one (`customer:<id>` or the
+        `visitor:<name>` who became a customer)."""
+        if not user_ids:
+            return {}
+        async with self.container.db.uow() as uow:
+            rows = await uow.session.execute(
+                select(
+                    CustomerIdentity.value,
+                    Customer.id,
+                    Customer.external_id,
+                    Customer.name,
+                    Customer.phone,
+                    StageAssignment.stage,
+                )
+                .join(Customer, Customer.id == CustomerIdentity.customer_id)
+                .outerjoin(StageAssignment, StageAssignment.customer_id == Customer.id)
+                .where(CustomerIdentity.platform == PLATFORM, CustomerIdentity.value.in_(user_ids))
+            )
+            found = {}
+            for row in rows:
+                persona = _persona_of(row.value, row.id)
+                if persona is not None:
+                    found[row.value] = _customer_persona(persona, row, row.stage)
+            return found
+
     async def _user_id(self, kind: str, key: str) -> str | None:
         """The console user id of a persona; a demo customer gets a console identity the first
         time somebody speaks as them (as if they had written to the bot before)."""
         if kind == "visitor":
-            return f"sim-visitor-{key}"
+            return VISITOR_PREFIX + key
         if not key.isdigit():
             return None
         async with self.container.db.uow() as uow:
@@ -183,3 +236,22 @@ class _Views:
             )
             await uow.commit()
             return user_id
+
+
+def _persona_of(user_id: str, customer_id: int) -> str | None:
+    """The persona that speaks as a customer's console user id, the inverse of `_user_id`."""
+    if user_id == simulator_user_id(customer_id):
+        return f"customer:{customer_id}"
+    if user_id.startswith(VISITOR_PREFIX):
+        return "visitor:" + user_id.removeprefix(VISITOR_PREFIX)
+    return None
+
+
+def _customer_persona(persona: str, row: Any, stage: str | None) -> dict[str, str | None]:
+    """A customer persona as the page lists it: masked name (else phone, else external id)."""
+    return {
+        "id": persona,
+        "name": mask_name(row.name) or mask_phone(row.phone) or row.external_id,
+        "external_id": row.external_id,
+        "stage": stage,
+    }

@@ -25,16 +25,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from config import Settings
 from models.campaigns.outcomes import RenderedMessage
 from models.campaigns.tables import Campaign, CampaignMember, Delivery
 from models.customer import Customer
 from models.money import format_fen, zhe
-from models.referral.reward_tables import Coupon
+from models.referral.reward_tables import Coupon, CouponTemplate
 from models.referral.tables import ReferralCode
 
 _VARIABLE = re.compile(r"\{(name|coupon|expiry|link|shop)\}")
@@ -68,6 +71,19 @@ class CouponTerms:
     max_discount_fen: int | None
     min_spend_fen: int
     expires_at: datetime
+
+    @classmethod
+    def offered(cls, template: CouponTemplate, issued_at: datetime) -> CouponTerms:
+        """The terms of the coupon a run at `issued_at` would issue from `template` (the dry
+        run's sample messages, before any coupon exists)."""
+        return cls(
+            name=template.name,
+            value_fen=template.value_fen,
+            percent_off=template.percent_off,
+            max_discount_fen=template.max_discount_fen,
+            min_spend_fen=template.min_spend_fen,
+            expires_at=template.expires_at(issued_at),
+        )
 
 
 @dataclass(frozen=True)
@@ -160,6 +176,19 @@ def render_message(template: str, recipient: Recipient, style: MessageStyle) -> 
     )
 
 
+def referral_code_of(customer_id: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The customer's first referral code — their own `/r/` page, the `{link}` when no shop
+    URL is configured — or NULL."""
+    rc = ReferralCode.__table__
+    return (
+        select(rc.c.code)
+        .where(rc.c.customer_id == customer_id)
+        .order_by(rc.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A claimed delivery's message, and what the send-time checks found."""
@@ -177,14 +206,8 @@ async def prepare(
     if not delivery_ids:
         return {}
     d, c, cu = Delivery.__table__, Campaign.__table__, Customer.__table__
-    m, cp, rc = CampaignMember.__table__, Coupon.__table__, ReferralCode.__table__
-    code = (
-        select(rc.c.code)
-        .where(rc.c.customer_id == d.c.customer_id)
-        .order_by(rc.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
+    m, cp = CampaignMember.__table__, Coupon.__table__
+    code = referral_code_of(d.c.customer_id)
     query = (
         select(
             d.c.id,

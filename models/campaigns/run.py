@@ -34,7 +34,13 @@ from config.campaigns import Audience
 from models.base import UTCDateTime
 from models.campaigns.audience import Targeting, arm_of, reason_of, verdicts
 from models.campaigns.catalog import CampaignError
-from models.campaigns.preview import expiry_text, fill_message
+from models.campaigns.render import (
+    CouponTerms,
+    MessageStyle,
+    Recipient,
+    referral_code_of,
+    render_message,
+)
 from models.campaigns.routing import (
     chosen_identity,
     configured_routes,
@@ -181,16 +187,18 @@ async def preview_campaign(
             platforms[platform] = platforms.get(platform, 0) + n
     c = Customer.__table__.c
     sample_rows = await session.execute(
-        select(v.c.platform, c.name, c.external_id)
+        select(v.c.platform, c.name, c.external_id, referral_code_of(c.id).label("code"))
         .join(Customer.__table__, c.id == v.c.customer_id)
         .where(v.c.verdict == "treatment")
         .order_by(v.c.customer_id)
         .limit(SAMPLES)
     )
     template = await _template(session, campaign)
+    coupon = CouponTerms.offered(template, now) if template is not None else None
+    style = MessageStyle.from_settings(settings)
     samples = tuple(
-        _sample(campaign, template, settings, now, platform, name, external_id)
-        for platform, name, external_id in sample_rows.all()
+        _sample(campaign.message, style, coupon, settings.mask_names, *row)
+        for row in sample_rows.all()
     )
     base = await _described(session, campaign, now, dry_run=True)
     return _tally(base | {"samples": samples}, verdict_counts, platforms)
@@ -368,22 +376,21 @@ async def _template(session: AsyncSession, campaign: Campaign) -> CouponTemplate
 
 
 def _sample(
-    campaign: Campaign,
-    template: CouponTemplate | None,
-    settings: Settings,
-    now: datetime,
+    message: str,
+    style: MessageStyle,
+    coupon: CouponTerms | None,
+    mask: bool,
     platform: str,
     name: str | None,
     external_id: str,
+    code: str | None,
 ) -> SampleMessage:
-    shown = (mask_name(name) if settings.mask_names else name) or ""
-    variables = {"name": shown, "link": settings.public_base_url}
-    if template is not None:
-        expires = now + timedelta(days=template.validity_days)
-        variables["coupon"] = template.name
-        variables["expiry"] = expiry_text(expires, now, settings.tz, campaign.message)
+    """The message the delivery worker would send the customer (render.py), with their name
+    masked for the staff member who reads it."""
+    shown = mask_name(name) if mask else (name or "")
+    recipient = Recipient(name=shown, coupon=coupon, referral_code=code)
     return SampleMessage(
         customer=shown or external_id,
         platform=platform,
-        text=fill_message(campaign.message, variables),
+        text=render_message(message, recipient, style).text,
     )

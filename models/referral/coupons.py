@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select, update
@@ -158,7 +158,7 @@ def _coupon_row(
         "max_discount_fen": template.max_discount_fen,
         "min_spend_fen": template.min_spend_fen,
         "issued_at": now,
-        "expires_at": now + timedelta(days=template.validity_days),
+        "expires_at": template.expires_at(now),
         "discount_fen": None,
         "redeemed_at": None,
         "redeemed_order_no": None,

@@ -11,7 +11,7 @@ What the database itself guarantees:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -72,6 +72,10 @@ class CouponTemplate(Base):
     @property
     def face_value_fen(self) -> int:
         return int(self.value_fen if self.value_fen is not None else self.max_discount_fen or 0)
+
+    def expires_at(self, issued_at: datetime) -> datetime:
+        """When a coupon of this template issued at `issued_at` stops being valid."""
+        return issued_at + timedelta(days=self.validity_days)
 
 
 class Coupon(Base):

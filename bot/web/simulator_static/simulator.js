@@ -1,7 +1,8 @@
 "use strict";
 // The simulator page: pick a persona, chat privately or in a group, see the bot's replies
-// (text, cards, images, files) as a chat app would show them. All logic lives on the server; this
-// file only draws.
+// (text, cards, images, files) as a chat app would show them, and the messages the bot sends
+// on its own (campaign messages), fetched from /simulator/inbox every INBOX_MS. All logic lives
+// on the server; this file only draws.
 
 (function () {
   const STAGES = {
@@ -16,7 +17,11 @@
   const input = $("text");
   const sendButton = $("send");
   const conversations = new Map(); // "persona|chat" → list of rendered <li> nodes
+  const unread = new Map(); // persona → { label, count } of pushed messages not yet seen
+  const INBOX_MS = 1500;
   let firstCustomer = null;
+  let inboxAfter = 0; // the number of the last pushed message drawn
+  let customersGroup = null;
 
   function chatKind() {
     return document.querySelector("input[name=chat]:checked").value;
@@ -128,11 +133,17 @@
     return textNode("system", "（无法显示的回复）");
   }
 
-  function add(node) {
-    if (!conversations.has(key())) conversations.set(key(), []);
-    conversations.get(key()).push(node);
+  function addTo(conversation, node) {
+    if (!conversations.has(conversation)) conversations.set(conversation, []);
+    conversations.get(conversation).push(node);
+    if (conversation !== key()) return false;
     messages.appendChild(node);
     messages.scrollTop = messages.scrollHeight;
+    return true;
+  }
+
+  function add(node) {
+    addTo(key(), node);
   }
 
   function redraw() {
@@ -146,11 +157,66 @@
     $("chat-title").textContent = (group ? "群聊 · 客户交流群" : "私聊 · Fission") +
       (option ? " ｜ 我是 " + option.dataset.label : "");
     const staff = personaSelect.value.startsWith("staff:");
+    const manager = staff && option && option.dataset.role === "manager";
     $("quick-customer").hidden = staff;
     $("quick-staff").hidden = !staff;
-    $("persona-note").textContent = staff
-      ? "员工身份：可以查询客户、排行和漏斗（客户信息已脱敏）。"
-      : "客户身份：可以领取邀请链接和海报、查看积分和优惠券。";
+    staffButtons(manager);
+    $("persona-note").textContent = !staff
+      ? "客户身份：可以领取邀请链接和海报、查看积分和优惠券；活动推送的消息也会出现在这里。"
+      : manager
+        ? "经理身份：可以查询客户、排行和漏斗，预览和运行召回活动（客户信息已脱敏）。"
+        : "员工身份：可以查询客户、排行和漏斗（客户信息已脱敏）。";
+    if (!group && unread.delete(personaSelect.value)) drawUnread();
+  }
+
+  // Personas with pushed messages not yet seen: a button each, to switch to them.
+  function drawUnread() {
+    const box = $("inbox");
+    box.replaceChildren(...[...unread].map(([persona, item]) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = item.label + " · " + item.count + " 条新消息";
+      b.addEventListener("click", () => {
+        personaSelect.value = persona;
+        document.querySelector("input[name=chat][value=private]").checked = true;
+        redraw();
+      });
+      return b;
+    }));
+    $("inbox-row").hidden = unread.size === 0;
+  }
+
+  function customerLabel(c) {
+    return c.name + "（" + (STAGES[c.stage] || c.stage || "客户") + "）";
+  }
+
+  function ensurePersona(c) {
+    if (!customersGroup || personaSelect.querySelector('option[value="' + c.id + '"]')) return;
+    const label = customerLabel(c);
+    customersGroup.appendChild(option(c.id, label, label + " · " + c.external_id));
+  }
+
+  async function pollInbox() {
+    try {
+      const response = await fetch("/simulator/inbox?after=" + inboxAfter);
+      if (!response.ok) return;
+      const data = await response.json();
+      if (data.last < inboxAfter) { inboxAfter = 0; return; } // the server was restarted
+      for (const m of data.messages) {
+        ensurePersona(m.persona);
+        const node = render(m.reply);
+        node.classList.add("push");
+        if (!addTo(m.persona.id + "|" + m.chat, node)) {
+          const item = unread.get(m.persona.id) || { label: customerLabel(m.persona), count: 0 };
+          item.count += 1;
+          unread.set(m.persona.id, item);
+        }
+      }
+      inboxAfter = data.last;
+      if (data.messages.length) drawUnread();
+    } catch (err) {
+      // The server may be restarting; the next poll tries again.
+    }
   }
 
   async function send(text) {
@@ -182,15 +248,16 @@
     }
   }
 
-  function option(value, label, text) {
+  function option(value, label, text, role) {
     const opt = document.createElement("option");
     opt.value = value;
     opt.textContent = text;
     opt.dataset.label = label;
+    if (role) opt.dataset.role = role;
     return opt;
   }
 
-  function staffButtons() {
+  function staffButtons(manager) {
     const box = $("quick-staff");
     const target = firstCustomer ? firstCustomer.external_id : "张";
     const items = [
@@ -201,6 +268,13 @@
       ["记录跟进", "/followup " + target + " 电话回访，客户有续费意向 下周三"],
       ["帮助", "/help"],
     ];
+    if (manager) {
+      items.splice(4, 0,
+        ["预览活动", "/活动 预览 衰退客户挽回"],
+        ["运行活动", "/活动 运行 衰退客户挽回"],
+        ["活动报告", "/活动 报告 衰退客户挽回"],
+      );
+    }
     box.replaceChildren(...items.map(([label, text]) => {
       const b = document.createElement("button");
       b.type = "button";
@@ -216,7 +290,7 @@
     const customers = document.createElement("optgroup");
     customers.label = "客户";
     for (const c of data.customers) {
-      const label = c.name + "（" + (STAGES[c.stage] || c.stage) + "）";
+      const label = customerLabel(c);
       customers.appendChild(option(c.id, label, label + " · " + c.external_id));
     }
     const visitor = "visitor:" + Math.random().toString(36).slice(2, 10);
@@ -225,15 +299,15 @@
     staff.label = "员工";
     for (const s of data.staff) {
       const label = s.name + "（" + (ROLES[s.role] || s.role) + "）";
-      staff.appendChild(option(s.id, label, label));
+      staff.appendChild(option(s.id, label, label, s.role));
     }
     personaSelect.replaceChildren(customers, staff);
+    customersGroup = customers;
     // The staff shortcuts query a customer with a story to tell: declining first.
     const order = ["declining", "growing", "mature", "new", "churned", "prospect"];
     firstCustomer = data.customers.slice().sort(
       (a, b) => order.indexOf(a.stage) - order.indexOf(b.stage),
     )[0] || null;
-    staffButtons();
     redraw();
   }
 
@@ -249,5 +323,10 @@
   }));
   personaSelect.addEventListener("change", redraw);
   document.querySelectorAll("input[name=chat]").forEach((r) => r.addEventListener("change", redraw));
-  loadPersonas().catch((err) => add(textNode("system", "加载身份失败：" + err)));
+  loadPersonas()
+    .then(() => {
+      pollInbox();
+      setInterval(pollInbox, INBOX_MS);
+    })
+    .catch((err) => add(textNode("system", "加载身份失败：" + err)));
 })();
