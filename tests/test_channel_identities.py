@@ -8,16 +8,12 @@ import json
 from pathlib import Path
 
 from fakes.harness import (
-    FEISHU_KEY,
     WECHAT_AES,
     WECHAT_APP,
     WECHAT_TOKEN,
-    WECOM_AES,
-    WECOM_CORP,
-    WECOM_TOKEN,
     channel_app,
 )
-from fakes.signing import feishu_post, wechat_post, wecom_post
+from fakes.signing import wechat_post
 from sqlalchemy import select
 
 from bot.channels.dispatcher import real_dispatcher
@@ -42,18 +38,10 @@ async def test_one_person_on_two_platforms_is_one_customer(db: Database) -> None
         assert (await h.client.post(path, data=body)).status == 200
         await h.settle()
         contact = (DATA / "wecom" / "add_external_contact.xml").read_text("utf-8")
-        path, body = wecom_post(
-            contact.format(state="channel_expo"),
-            token=WECOM_TOKEN,
-            aes_key=WECOM_AES,
-            corp_id=WECOM_CORP,
-            timestamp=h.clock.timestamp(),
-        )
-        assert (await h.client.post(path, data=body)).status == 200
+        assert (await h.post_wecom(contact.format(state="channel_expo")))[0] == 200
         await h.settle()
         payload = json.loads((DATA / "feishu" / "message_p2p.json").read_text("utf-8"))
-        headers, body = feishu_post(payload, encrypt_key=FEISHU_KEY, timestamp=h.clock.timestamp())
-        assert (await h.client.post("/feishu/events", data=body, headers=headers)).status == 200
+        assert await h.post_feishu(payload) == 200
         await h.settle()
 
         async with db.uow() as uow:

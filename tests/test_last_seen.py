@@ -11,18 +11,14 @@ from pathlib import Path
 
 from chatkit import make_ctx, message
 from fakes.harness import (
-    FEISHU_KEY,
     WECHAT_AES,
     WECHAT_APP,
     WECHAT_TOKEN,
-    WECOM_AES,
-    WECOM_CORP,
-    WECOM_TOKEN,
     Clock,
     Harness,
     channel_app,
 )
-from fakes.signing import feishu_post, wechat_post, wecom_post
+from fakes.signing import wechat_post
 from sqlalchemy import select
 
 from bot.channels.dispatcher import real_dispatcher
@@ -97,20 +93,12 @@ async def test_feishu_messages_and_wecom_contact_events_are_seen(db: Database) -
     clock = Clock(START)
     async with channel_app(db, clock=clock, dispatcher=real_dispatcher()) as h:
         payload = json.loads((DATA / "feishu" / "message_p2p.json").read_text("utf-8"))
-        headers, body = feishu_post(payload, encrypt_key=FEISHU_KEY, timestamp=h.clock.timestamp())
-        assert (await h.client.post("/feishu/events", data=body, headers=headers)).status == 200
+        assert await h.post_feishu(payload) == 200
         await h.settle()
         assert await last_seen(db, "feishu", "ou_84aad35d084aa403a838cf73ee18467") == START
 
         contact = (DATA / "wecom" / "add_external_contact.xml").read_text("utf-8")
-        path, body = wecom_post(
-            contact.format(state="channel_expo"),
-            token=WECOM_TOKEN,
-            aes_key=WECOM_AES,
-            corp_id=WECOM_CORP,
-            timestamp=h.clock.timestamp(),
-        )
-        assert (await h.client.post(path, data=body)).status == 200
+        assert (await h.post_wecom(contact.format(state="channel_expo")))[0] == 200
         await h.settle()
         # The event's own time (CreateTime), not when it was processed.
         assert await last_seen(db, "wecom", "wmEXTERNAL0001") == datetime.fromtimestamp(

@@ -22,7 +22,7 @@ from bot.channels.registry import ChannelOptions, ChannelRegistry, build_channel
 from bot.web.app import create_app
 from config import load_settings
 from fakes.feishu import FakeFeishu
-from fakes.signing import wecom_post
+from fakes.signing import feishu_post, wecom_post
 from fakes.wechat import FakeWeChat
 from fakes.wecom import FakeWeCom
 from handlers.events import (
@@ -156,6 +156,14 @@ class Harness:
         )
         resp = await self.client.post(path, data=body)
         return resp.status, await resp.text()
+
+    async def post_feishu(self, payload: dict[str, Any]) -> int:
+        """`payload` encrypted and signed as Feishu posts it to /feishu/events, now."""
+        headers, body = feishu_post(
+            payload, encrypt_key=FEISHU_KEY, timestamp=self.clock.timestamp()
+        )
+        resp = await self.client.post("/feishu/events", data=body, headers=headers)
+        return resp.status
 
     async def inbound(self) -> list[InboundEvent]:
         async with self.db.uow() as uow:
